@@ -1,0 +1,88 @@
+//! Request extractors that turn bad input into field-level problems instead of plain-text 400s.
+
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::error::{PayloadError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use domain::FieldError;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+/// A JSON body, checked for content type and size, parsed with the failing field's path.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Turns a serde error at `path` into a field error in both languages.
+pub fn json_field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let field = if path.is_empty() || path == "." { "body".to_owned() } else { path.to_owned() };
+    let text = error.to_string();
+    // serde's messages end with " at line L column C"; the position is noise for a field error.
+    let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
+    let (code, zh) = if text.starts_with("unknown field") {
+        ("unknown_field", format!("{field}：不认识的字段（{text}）"))
+    } else if text.starts_with("missing field") {
+        ("required", format!("{field}：缺少必填字段（{text}）"))
+    } else if text.starts_with("invalid type") || text.starts_with("invalid value") || text.starts_with("unknown variant") {
+        ("invalid_type", format!("{field}：类型或取值不正确（{text}）"))
+    } else {
+        ("malformed_json", format!("{field}：JSON 格式错误（{text}）"))
+    };
+    FieldError::new(field.clone(), code, format!("{field}: {text}"), zh)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let limit = req.app_data::<JsonLimit>().map_or(256 * 1024, |l| l.0);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+                _ => ApiError::MalformedJson(FieldError::new(
+                    "body",
+                    "malformed_json",
+                    "body: the request body could not be read",
+                    "body：无法读取请求体",
+                )),
+            })?;
+            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+            let value: T = serde_path_to_error::deserialize(&mut deserializer)
+                .map_err(|e| ApiError::MalformedJson(json_field_error(&e.path().to_string(), e.inner())))?;
+            deserializer.end().map_err(|e| ApiError::MalformedJson(json_field_error("", &e)))?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// The JSON body limit in bytes (app data); the payload extractor enforces the same number.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+/// Query strings that fail to parse become a validation problem naming the parameter.
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let text = err.to_string();
+    ApiError::field(FieldError::new("query", "invalid_value", format!("query: {text}"), format!("查询参数有误：{text}"))).into()
+}
+
+/// Malformed path parameters (e.g. an id that is not a UUID) find nothing.
+pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}

@@ -1,0 +1,14 @@
+//! The Youguanjia server: REST API (actix-web), OpenAPI (utoipa), auth, the static frontend.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod demo_seed;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod static_files;
+pub mod telemetry;

@@ -1,0 +1,111 @@
+//! `youguanjia`: serve the API and the dashboard, run migrations, or generate the demo province.
+
+use anyhow::Context;
+use api::clock::{SharedClock, SystemClock};
+use api::config::Settings;
+use api::demo_seed::seed_demo;
+use api::startup::Application;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::sync::Arc;
+use store::Store;
+
+#[derive(Parser)]
+#[command(name = "youguanjia", version, about = "油管家 Youguanjia — client management for refined-oil direct and distribution sales")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrations run first).
+    Serve {
+        /// Fill an empty database with the demo province first.
+        #[arg(long)]
+        demo: bool,
+        /// Demo size multiplier (1 ≈ 6,000 clients).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Write the demo province into an empty database and print what it took.
+    Demo {
+        /// Size multiplier (1 ≈ 6,000 clients; 100 ≈ 600,000).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Random seed; the same seed and date give the same province.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Last day of sales history (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database_url).await.context("connecting to the database")?;
+    store.migrate().await.context("running migrations")?;
+    Ok(store)
+}
+
+async fn demo(store: &Store, scale: f64, seed: u64, as_of: Option<NaiveDate>, clock: &SharedClock) -> anyhow::Result<()> {
+    if !(0.0..=1000.0).contains(&scale) || scale == 0.0 {
+        anyhow::bail!("--scale must be between 0 and 1000");
+    }
+    if !store.is_empty().await? {
+        tracing::info!("database already has data; demo not loaded");
+        return Ok(());
+    }
+    let now = clock.now();
+    let config = demo::DemoConfig { seed, scale, as_of: as_of.unwrap_or(now.date_naive()) };
+    let stats = seed_demo(store, &config, now).await?;
+    println!(
+        "demo loaded: {} org units, {} users, {} clients, {} orders; generated in {:.2} s, written in {:.2} s ({})",
+        stats.org_units,
+        stats.users,
+        stats.clients,
+        stats.orders,
+        stats.generate_secs,
+        stats.write_secs,
+        store.backend_name()
+    );
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", api::openapi::spec_json());
+        return Ok(());
+    }
+    api::telemetry::init();
+    let settings = Settings::from_env()?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    match cli.command {
+        Command::Migrate => {
+            open_store(&settings).await?;
+            println!("migrations applied");
+        }
+        Command::Demo { scale, seed, as_of } => {
+            let store = open_store(&settings).await?;
+            demo(&store, scale, seed, as_of, &clock).await?;
+        }
+        Command::Serve { demo: with_demo, scale } => {
+            let store = open_store(&settings).await?;
+            if with_demo {
+                demo(&store, scale, 2026, None, &clock).await?;
+            }
+            let app = Application::build(&settings, store, clock).await?;
+            tracing::info!(port = app.port(), bind = %settings.bind, "serving");
+            println!("Youguanjia is serving at http://{}", settings.bind);
+            app.run_until_stopped().await?;
+        }
+        Command::Openapi => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use crate::routes;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(http));
+    }
+}
+
+/// Routes under `/api/v1`.
+#[derive(OpenApi)]
+#[openapi(paths(
+    routes::auth::login,
+    routes::auth::me,
+    routes::org::list_org_units,
+    routes::org::list_users,
+    routes::clients::list_clients,
+    routes::clients::create_client,
+    routes::clients::get_client,
+    routes::clients::update_client,
+))]
+struct ApiV1;
+
+/// The whole API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Youguanjia (油管家) API",
+        description = "Client management for refined-oil direct and distribution sales. \
+            All routes under /api/v1 except sign-in need `Authorization: Bearer <JWT>`. \
+            Errors are RFC 7807 problem+json with a stable `code` and Chinese and English details."
+    ),
+    paths(routes::health::healthz, routes::health::readyz),
+    nest((path = "/api/v1", api = ApiV1)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in and the signed-in user"),
+        (name = "organisation", description = "Org units and people"),
+        (name = "clients", description = "Client archives: master data"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The spec as pretty JSON with a trailing newline (what `api-spec/openapi.json` holds).
+pub fn spec_json() -> String {
+    let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}

@@ -1,0 +1,244 @@
+//! Clients: list (filters, search, sort, paging), read, create, update.
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpResponse};
+use domain::client::{
+    Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort, Industry, UpdateClientRequest,
+};
+use domain::org::{subtree, DataScope, OrgLevel, Role};
+use domain::{FieldError, ValidationErrors};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// Filters, sort and paging of the client list. Unknown values are a 422 naming the parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClientListParams {
+    /// Search text: part of the name, USCC, contact name or phone.
+    pub q: Option<String>,
+    /// Only clients of this unit and the units below it.
+    #[param(value_type = Option<Uuid>)]
+    pub org_unit_id: Option<String>,
+    /// Only this category.
+    #[param(value_type = Option<ClientCategory>)]
+    pub category: Option<String>,
+    /// Only this industry.
+    #[param(value_type = Option<Industry>)]
+    pub industry: Option<String>,
+    /// Only this account manager's clients.
+    #[param(value_type = Option<Uuid>)]
+    pub account_manager_id: Option<String>,
+    /// `name`, `-name`, `uscc`, `-uscc`, `updated_at`, `-updated_at`, `created_at`, `-created_at`.
+    #[param(value_type = Option<ClientSort>)]
+    pub sort: Option<String>,
+    /// Page number from 1 (default 1).
+    #[param(value_type = Option<u64>, minimum = 1)]
+    pub page: Option<String>,
+    /// Rows per page, 1–200 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
+    pub per_page: Option<String>,
+}
+
+fn parse_opt<T>(errors: &mut ValidationErrors, field: &str, raw: &Option<String>, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let parsed = parse(raw);
+    if parsed.is_none() {
+        errors.push(FieldError::invalid_value(field, &format!("`{raw}` is not accepted"), &format!("不接受取值“{raw}”")));
+    }
+    parsed
+}
+
+impl ClientListParams {
+    /// The validated query.
+    pub fn into_query(self) -> Result<ClientQuery, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let org_unit_id = parse_opt(&mut errors, "org_unit_id", &self.org_unit_id, |s| s.parse().ok());
+        let category = parse_opt(&mut errors, "category", &self.category, ClientCategory::from_code);
+        let industry = parse_opt(&mut errors, "industry", &self.industry, Industry::from_code);
+        let account_manager_id = parse_opt(&mut errors, "account_manager_id", &self.account_manager_id, |s| s.parse().ok());
+        let sort = parse_opt(&mut errors, "sort", &self.sort, ClientSort::from_code);
+        let page = parse_opt(&mut errors, "page", &self.page, |s| s.parse::<u64>().ok());
+        let per_page = parse_opt(&mut errors, "per_page", &self.per_page, |s| s.parse::<u64>().ok());
+        let paging = ClientQuery::paging(page, per_page);
+        if let Err(e) = &paging {
+            errors.0.extend(e.0.iter().cloned());
+        }
+        if let Some(q) = &self.q {
+            if q.chars().count() > 100 {
+                errors.push(FieldError::too_long("q", 100));
+            }
+        }
+        let (page, per_page) = paging.unwrap_or((1, 50));
+        errors.into_result(ClientQuery {
+            q: self.q,
+            org_unit_id,
+            category,
+            industry,
+            account_manager_id,
+            sort,
+            page,
+            per_page,
+        })
+    }
+}
+
+/// Clients visible to the caller, filtered, searched, sorted and paged; `total` counts all pages.
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    params(ClientListParams),
+    responses(
+        (status = 200, body = ClientPage),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients")]
+pub async fn list_clients(state: web::Data<AppState>, auth: AuthUser, params: web::Query<ClientListParams>) -> ApiResult<HttpResponse> {
+    let query = params.into_inner().into_query()?;
+    let scope = auth.scope(&state).await?;
+    let units = match query.org_unit_id {
+        Some(unit) => Some(subtree(&state.store.org_tree().await?, unit)),
+        None => None,
+    };
+    let (items, total) = state.store.list_clients(&query, units.as_deref(), &scope).await?;
+    Ok(HttpResponse::Ok().json(ClientPage { items, total, page: query.page, per_page: query.per_page }))
+}
+
+/// A client's master data and its sales figures. Clients outside the caller's scope are 404.
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, body = ClientDetail),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients/{id}")]
+pub async fn get_client(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let scope = auth.scope(&state).await?;
+    let client = state.store.client(*id, &scope).await?.ok_or(ApiError::NotFound)?;
+    let sales = state.store.sales_summary(client.id, state.clock.now().date_naive()).await?;
+    Ok(HttpResponse::Ok().json(ClientDetail { client, sales }))
+}
+
+/// Checks what only the database knows: the org unit is a county, the account manager is an
+/// active account manager of that unit (or above it), and both are within the caller's scope.
+async fn check_references(state: &AppState, fields: &ClientFields, scope: &DataScope) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::new();
+    match state.store.org_unit(fields.org_unit_id).await? {
+        None => errors.push(FieldError::not_found("org_unit_id")),
+        Some(unit) if unit.level != OrgLevel::County => errors.push(FieldError::invalid_value(
+            "org_unit_id",
+            "clients belong to a county-level unit",
+            "客户须归属县（区）级营销单元",
+        )),
+        Some(_) => {}
+    }
+    match state.store.user(fields.account_manager_id).await? {
+        None => errors.push(FieldError::not_found("account_manager_id")),
+        Some(manager) if manager.role != Role::AccountManager => errors.push(FieldError::invalid_value(
+            "account_manager_id",
+            "the owner must be an account manager",
+            "负责人必须是客户经理",
+        )),
+        Some(manager) => {
+            let tree = state.store.org_tree().await?;
+            if !subtree(&tree, manager.org_unit_id).contains(&fields.org_unit_id) {
+                errors.push(FieldError::invalid_value(
+                    "account_manager_id",
+                    "the account manager does not serve this org unit",
+                    "该客户经理不负责此营销单元",
+                ));
+            }
+        }
+    }
+    if errors.is_empty() && !scope.permits(fields.org_unit_id, fields.account_manager_id) {
+        errors.push(FieldError::invalid_value("org_unit_id", "outside your data scope", "超出您的数据权限范围"));
+    }
+    Ok(errors.into_result(())?)
+}
+
+async fn read_back(state: &AppState, id: Uuid) -> Result<Client, ApiError> {
+    state
+        .store
+        .client(id, &DataScope::All)
+        .await?
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("client {id} vanished after write")))
+}
+
+/// Creates a client. The USCC must be valid and not yet registered (409 otherwise).
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    request_body = ClientFields,
+    responses(
+        (status = 201, body = Client),
+        (status = 400, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clients")]
+pub async fn create_client(state: web::Data<AppState>, auth: AuthUser, body: ValidJson<ClientFields>) -> ApiResult<HttpResponse> {
+    auth.require_writer()?;
+    let fields = body.0.normalized();
+    fields.validate()?;
+    let scope = auth.scope(&state).await?;
+    check_references(&state, &fields, &scope).await?;
+    let id = Uuid::new_v4();
+    state.store.insert_client(id, &fields, state.clock.now()).await?;
+    let client = read_back(&state, id).await?;
+    tracing::info!(client = %id, by = %auth.user.username, "client created");
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/clients/{id}"))).json(client))
+}
+
+/// Changes some fields of a client; absent fields stay as they are.
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    request_body = UpdateClientRequest,
+    responses(
+        (status = 200, body = Client),
+        (status = 400, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/clients/{id}")]
+pub async fn update_client(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateClientRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require_writer()?;
+    let scope = auth.scope(&state).await?;
+    let existing = state.store.client(*id, &scope).await?.ok_or(ApiError::NotFound)?;
+    if body.0.is_empty() {
+        return Ok(HttpResponse::Ok().json(existing));
+    }
+    let fields = body.0.apply(existing.fields.clone()).normalized();
+    fields.validate()?;
+    check_references(&state, &fields, &scope).await?;
+    state.store.update_client(existing.id, &fields, state.clock.now()).await?;
+    tracing::info!(client = %existing.id, by = %auth.user.username, "client updated");
+    Ok(HttpResponse::Ok().json(read_back(&state, existing.id).await?))
+}

@@ -1,0 +1,20 @@
+//! HTTP handlers, grouped by resource.
+
+pub mod auth;
+pub mod clients;
+pub mod health;
+pub mod org;
+
+use actix_web::web;
+
+/// Registers every `/api/v1` route.
+pub fn configure_api(cfg: &mut web::ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::me)
+        .service(org::list_org_units)
+        .service(org::list_users)
+        .service(clients::list_clients)
+        .service(clients::create_client)
+        .service(clients::get_client)
+        .service(clients::update_client);
+}

@@ -1,0 +1,19 @@
+//! What every handler shares.
+
+use crate::auth::TokenKeys;
+use crate::clock::SharedClock;
+use store::Store;
+
+/// Application state (cheap to clone: everything inside is shared).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Access-token keys.
+    pub keys: TokenKeys,
+    /// Time.
+    pub clock: SharedClock,
+    /// A hash to verify against when the username is unknown, so timing does not reveal
+    /// which usernames exist.
+    pub dummy_hash: String,
+}

@@ -1,0 +1,346 @@
+use super::*;
+use chrono::{Datelike, Months};
+use domain::client::{Industry, PurchaseChannel};
+use domain::sales::{Product, SalesChannel};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 5, 31).unwrap()
+}
+
+fn config(seed: u64, scale: f64) -> DemoConfig {
+    DemoConfig::new(seed, scale, as_of())
+}
+
+/// Trailing-12-month tonnes per buying client.
+fn volumes_12m(data: &DemoData) -> HashMap<Uuid, f64> {
+    let from = data_as_of(data).checked_sub_months(Months::new(12)).unwrap();
+    let mut volumes: HashMap<Uuid, f64> = HashMap::new();
+    for o in &data.orders {
+        if o.order_date > from {
+            *volumes.entry(o.client_id).or_default() += o.quantity_kg as f64 / 1000.0;
+        }
+    }
+    volumes
+}
+
+fn data_as_of(data: &DemoData) -> NaiveDate {
+    data.orders.iter().map(|o| o.order_date).max().unwrap()
+}
+
+#[test]
+fn a_small_province_has_the_expected_shape() {
+    let config = config(42, 0.05);
+    let data = generate(&config);
+    let n = data.clients.len();
+    assert_eq!(n, 300);
+
+    // Org tree: 1 + 14 + 122 units, parents first, unique codes and ids.
+    assert_eq!(data.org_units.len(), 137);
+    let unit_ids: HashSet<Uuid> = data.org_units.iter().map(|u| u.id).collect();
+    assert_eq!(unit_ids.len(), 137);
+    let mut seen = HashSet::new();
+    for unit in &data.org_units {
+        if let Some(parent) = unit.parent_id {
+            assert!(seen.contains(&parent), "{} before its parent", unit.name);
+        }
+        seen.insert(unit.id);
+        assert_eq!(unit.code.len(), 6);
+        assert!(unit.base_lat.is_some() && unit.base_lon.is_some());
+    }
+    let counties: Vec<&OrgUnit> = data.org_units.iter().filter(|u| u.level == OrgLevel::County).collect();
+    assert_eq!(counties.len(), 122);
+    assert_eq!(data.org_units.iter().filter(|u| u.level == OrgLevel::City).count(), 14);
+
+    // Users: every county has a director and at least two account managers; every city a
+    // leader and a director; usernames, phones and employee ids unique.
+    for county in &counties {
+        let of = |role| data.users.iter().filter(|u| u.org_unit_id == county.id && u.role == role).count();
+        assert_eq!(of(Role::Director), 1, "{}", county.name);
+        assert!(of(Role::AccountManager) >= 2, "{}", county.name);
+    }
+    for city in data.org_units.iter().filter(|u| u.level == OrgLevel::City) {
+        let of = |role| data.users.iter().filter(|u| u.org_unit_id == city.id && u.role == role).count();
+        assert_eq!((of(Role::Leader), of(Role::Director)), (1, 1), "{}", city.name);
+    }
+    let unique = |f: fn(&DemoUser) -> &str| data.users.iter().map(f).collect::<HashSet<_>>().len();
+    assert_eq!(unique(|u| &u.username), data.users.len());
+    assert_eq!(unique(|u| &u.phone), data.users.len());
+    assert_eq!(unique(|u| &u.employee_id), data.users.len());
+    for user in &data.users {
+        assert!(domain::client::is_valid_phone(&user.phone) && user.phone.len() == 11, "{}", user.phone);
+        assert!(user.employee_id.starts_with('E') && user.employee_id.len() == 7);
+        assert!((2..=4).contains(&user.display_name.chars().count()), "{}", user.display_name);
+        assert!(unit_ids.contains(&user.org_unit_id));
+    }
+
+    // Demo accounts.
+    let province = org_unit_id("430000");
+    let yuelu = org_unit_id(DEMO_COUNTY_CODE);
+    let account = |name: &str| data.user(name).unwrap_or_else(|| panic!("no user {name}"));
+    assert_eq!((account("admin").role, account("admin").org_unit_id), (Role::Admin, province));
+    assert_eq!((account("leader").role, account("leader").org_unit_id), (Role::Leader, province));
+    assert_eq!((account("viewer").role, account("viewer").org_unit_id), (Role::Viewer, province));
+    assert_eq!((account("director").role, account("director").org_unit_id), (Role::Director, yuelu));
+    assert_eq!((account("manager").role, account("manager").org_unit_id), (Role::AccountManager, yuelu));
+    let manager = account("manager").id;
+    assert!(data.clients.iter().any(|c| c.fields.account_manager_id == manager));
+    assert!(data.user("ldr4301").is_some() && data.user("dir4301").is_some() && data.user("am430181a").is_some());
+
+    // Clients: valid, unique, in their county, owned by one of its managers, near its seat.
+    let users: HashMap<Uuid, &DemoUser> = data.users.iter().map(|u| (u.id, u)).collect();
+    let units: HashMap<Uuid, &OrgUnit> = data.org_units.iter().map(|u| (u.id, u)).collect();
+    for client in &data.clients {
+        let f = &client.fields;
+        assert_eq!(f.validate(), Ok(()), "{f:?}");
+        assert_eq!(f.clone().normalized(), *f, "already normalised");
+        let unit = units[&f.org_unit_id];
+        assert_eq!(unit.level, OrgLevel::County);
+        let owner = users[&f.account_manager_id];
+        assert_eq!((owner.role, owner.org_unit_id), (Role::AccountManager, f.org_unit_id));
+        assert_eq!(&f.uscc[..8], &format!("91{}", unit.code));
+        let seat = domain::geo::GeoPoint { lat: unit.base_lat.unwrap(), lon: unit.base_lon.unwrap() };
+        let distance = seat.distance_m(&f.location.unwrap());
+        assert!(distance < 15_500.0, "{} is {distance} m from {}", f.name, unit.name);
+        assert!(f.address.contains(&unit.name), "{}", f.address);
+        assert!((1..=3).contains(&f.contacts.len()));
+        assert!(!f.demand.products.is_empty() && !f.purchase_channels.is_empty());
+        assert_eq!(f.delivery, f.purchase_channels.contains(&PurchaseChannel::Delivery));
+        assert!(client.created_at.date_naive() <= config.as_of);
+        match f.category {
+            ClientCategory::FillingStation => {
+                assert_eq!(f.industry, Industry::FuelRetail);
+                assert!((2..=6).contains(&f.facilities.tank_count) && (2..=8).contains(&f.facilities.dispenser_count));
+                let per_tank = f.facilities.tank_capacity_m3 / f64::from(f.facilities.tank_count);
+                assert!((20.0..=30.0).contains(&per_tank));
+                assert!(f.demand.products.contains(&Product::Petrol92));
+                assert!(f.name.ends_with("加油站"), "{}", f.name);
+            }
+            ClientCategory::Trader => assert_eq!(f.industry, Industry::FuelTrading),
+            ClientCategory::EndUser => {
+                assert!(!matches!(f.industry, Industry::FuelRetail | Industry::FuelTrading));
+            }
+        }
+    }
+    let names: HashSet<&str> = data.clients.iter().map(|c| c.fields.name.as_str()).collect();
+    assert_eq!(names.len(), n, "names are unique");
+    let usccs: HashSet<&str> = data.clients.iter().map(|c| c.fields.uscc.as_str()).collect();
+    assert_eq!(usccs.len(), n, "USCCs are unique");
+    let client_ids: HashSet<Uuid> = data.clients.iter().map(|c| c.id).collect();
+    assert_eq!(client_ids.len(), n);
+    let mut phones: HashSet<&str> = data.users.iter().map(|u| u.phone.as_str()).collect();
+    for c in data.clients.iter().flat_map(|c| &c.fields.contacts) {
+        if !c.phone.contains('-') {
+            assert!(phones.insert(&c.phone), "mobile {} used twice", c.phone);
+        }
+    }
+
+    // Category mix 70 / 27 / 3 exactly by quota.
+    let by_category = |cat| data.clients.iter().filter(|c| c.fields.category == cat).count();
+    assert_eq!(by_category(ClientCategory::EndUser), 210);
+    assert_eq!(by_category(ClientCategory::FillingStation), 81);
+    assert_eq!(by_category(ClientCategory::Trader), 9);
+    let delivery = data.clients.iter().filter(|c| c.fields.delivery).count() as f64 / n as f64;
+    assert!((0.3..0.5).contains(&delivery), "{delivery}");
+
+    // Every behaviour occurs, in roughly its share.
+    for &b in Behaviour::ALL {
+        let count = data.clients.iter().filter(|c| c.behaviour == b).count();
+        assert!((count as f64 - b.share() * n as f64).abs() <= 1.0, "{b:?}: {count}");
+    }
+
+    // Orders: unique numbers, inside the window, none for prospects, plausible prices.
+    let first_day = config.as_of.checked_sub_months(Months::new(24)).unwrap();
+    let order_numbers: HashSet<&str> = data.orders.iter().map(|o| o.order_no.as_str()).collect();
+    assert_eq!(order_numbers.len(), data.orders.len());
+    let order_ids: HashSet<Uuid> = data.orders.iter().map(|o| o.id).collect();
+    assert_eq!(order_ids.len(), data.orders.len());
+    let behaviour: HashMap<Uuid, &DemoClient> = data.clients.iter().map(|c| (c.id, c)).collect();
+    for o in &data.orders {
+        assert!(o.order_date > first_day && o.order_date <= config.as_of, "{}", o.order_date);
+        let client = behaviour[&o.client_id];
+        assert_ne!(client.behaviour, Behaviour::Prospect);
+        assert!(o.order_no.starts_with(&format!("SO{}", o.order_date.format("%Y%m%d"))));
+        assert_eq!(o.order_no.len(), 15, "{}", o.order_no);
+        assert!(o.quantity_kg >= 100);
+        let price = o.amount_fen as f64 / 100.0 / (o.quantity_kg as f64 / 1000.0);
+        let range = if o.product.is_diesel() { 6_990.0..7_810.0 } else { 8_490.0..9_810.0 };
+        assert!(range.contains(&price), "{price} for {:?}", o.product);
+        assert!(client.fields.demand.products.contains(&o.product), "{:?}", o.product);
+        assert!(!o.depot.is_empty());
+        assert!(client.created_at.date_naive() < o.order_date || client.behaviour != Behaviour::New);
+    }
+    assert!(data.orders.iter().any(|o| o.channel == SalesChannel::Online));
+    assert!(data.orders.iter().any(|o| o.channel == SalesChannel::Direct));
+    assert!(data.orders.iter().any(|o| o.channel == SalesChannel::Distribution));
+    let per_client = data.orders.len() as f64 / n as f64;
+    assert!((25.0..70.0).contains(&per_client), "{per_client} orders per client");
+
+    // Each behaviour leaves its mark on the last purchase.
+    let mut last: HashMap<Uuid, NaiveDate> = HashMap::new();
+    let mut first: HashMap<Uuid, NaiveDate> = HashMap::new();
+    for o in &data.orders {
+        let l = last.entry(o.client_id).or_insert(o.order_date);
+        *l = (*l).max(o.order_date);
+        let f = first.entry(o.client_id).or_insert(o.order_date);
+        *f = (*f).min(o.order_date);
+    }
+    for c in &data.clients {
+        let days_since = last.get(&c.id).map(|d| (config.as_of - *d).num_days());
+        let since_first = first.get(&c.id).map(|d| (config.as_of - *d).num_days());
+        match c.behaviour {
+            Behaviour::Prospect => assert_eq!(days_since, None),
+            Behaviour::Churned => assert!((100..=400).contains(&days_since.unwrap()), "{days_since:?}"),
+            Behaviour::Lapsing => assert!((40..=85).contains(&days_since.unwrap()), "{days_since:?}"),
+            Behaviour::New => assert!(since_first.unwrap() < 80, "{since_first:?}"),
+            Behaviour::Returning => {
+                assert!(days_since.unwrap() <= 60);
+                assert!(since_first.unwrap() > 300);
+            }
+            _ => assert!(days_since.is_some()),
+        }
+    }
+}
+
+#[test]
+fn returning_clients_have_a_long_gap_and_decliners_fall() {
+    let data = generate(&config(7, 0.2));
+    let by_client: BTreeMap<Uuid, Vec<&SalesOrder>> = data.orders.iter().fold(BTreeMap::new(), |mut m, o| {
+        m.entry(o.client_id).or_insert_with(Vec::new).push(o);
+        m
+    });
+    let end = as_of();
+    for client in &data.clients {
+        let orders = by_client.get(&client.id).cloned().unwrap_or_default();
+        match client.behaviour {
+            Behaviour::Returning => {
+                let max_gap = orders.windows(2).map(|w| (w[1].order_date - w[0].order_date).num_days()).max().unwrap();
+                assert!(max_gap >= 100, "{max_gap}");
+            }
+            Behaviour::Declining => {
+                let tonnes = |from: i64, to: i64| -> f64 {
+                    orders
+                        .iter()
+                        .filter(|o| {
+                            let ago = (end - o.order_date).num_days();
+                            ago >= from && ago < to
+                        })
+                        .map(|o| o.quantity_kg as f64)
+                        .sum()
+                };
+                // Last 90 days against the same 90 days a year earlier (the §2.3 baseline).
+                let recent = tonnes(0, 90);
+                let year_ago = tonnes(365, 455);
+                assert!(recent < 0.9 * year_ago || year_ago == 0.0, "{recent} vs {year_ago}");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_same_config_gives_the_same_province_and_another_seed_another() {
+    let a = generate(&config(1, 0.02));
+    let b = generate(&config(1, 0.02));
+    assert_eq!(a, b);
+    let c = generate(&config(2, 0.02));
+    assert_eq!(a.org_units, c.org_units, "the org tree does not depend on the seed");
+    assert_ne!(a.clients, c.clients);
+    assert_ne!(a.orders, c.orders);
+    assert_ne!(a.users, c.users);
+}
+
+#[test]
+fn streaming_yields_exactly_what_generate_does() {
+    let config = config(5, 0.03);
+    let data = generate(&config);
+    let generator = DemoGenerator::new(&config);
+    assert_eq!(generator.org_units(), &data.org_units[..]);
+    assert_eq!(generator.users(), &data.users[..]);
+    let clients = generator.clients();
+    assert_eq!(clients.len(), data.clients.len());
+    let mut book = generator.order_book();
+    let mut orders = Vec::new();
+    for (streamed, kept) in clients.zip(&data.clients) {
+        assert_eq!(&streamed, kept);
+        orders.extend(book.orders_for(&streamed));
+    }
+    assert_eq!(orders, data.orders);
+}
+
+#[test]
+fn tiny_scales_still_have_every_behaviour_and_a_manager_with_clients() {
+    let data = generate(&config(9, 0.0));
+    assert_eq!(data.clients.len(), MIN_CLIENTS);
+    for &b in Behaviour::ALL {
+        assert!(data.clients.iter().any(|c| c.behaviour == b), "{b:?}");
+    }
+    let manager = data.user("manager").unwrap().id;
+    assert!(data.clients.iter().any(|c| c.fields.account_manager_id == manager));
+    let small = generate(&config(9, 0.02));
+    assert_eq!(small.clients.len(), 120);
+}
+
+/// Counts, grades and timing at the reference scale; run with `--release -- --nocapture`.
+#[test]
+fn the_reference_province_has_realistic_volumes() {
+    let config = config(2026, 1.0);
+    let started = std::time::Instant::now();
+    let data = generate(&config);
+    let elapsed = started.elapsed();
+    println!(
+        "scale 1: {} units, {} users ({} account managers), {} clients, {} orders in {elapsed:?}",
+        data.org_units.len(),
+        data.users.len(),
+        data.users.iter().filter(|u| u.role == Role::AccountManager).count(),
+        data.clients.len(),
+        data.orders.len(),
+    );
+    assert_eq!(data.clients.len(), 6_000);
+    assert!((200_000..=350_000).contains(&data.orders.len()), "{}", data.orders.len());
+    if !cfg!(debug_assertions) {
+        assert!(elapsed.as_secs_f64() < 2.0, "{elapsed:?}");
+    }
+
+    // Grades of the trailing 12 months (DESIGN §2.2) all occur; the 20/80 rule roughly holds.
+    let volumes = volumes_12m(&data);
+    let mut sorted: Vec<f64> = volumes.values().copied().collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let grade = |low: f64, high: f64| sorted.iter().filter(|&&v| v >= low && v < high).count();
+    let (a, b, c, d) = (grade(1000.0, f64::MAX), grade(300.0, 1000.0), grade(50.0, 300.0), grade(0.0, 50.0));
+    let total: f64 = sorted.iter().sum();
+    let top = sorted.len() / 5;
+    let top_share = sorted[..top].iter().sum::<f64>() / total;
+    println!("grades A {a}, B {b}, C {c}, D {d}; total {total:.0} t; top 20 % buy {:.0} %", top_share * 100.0);
+    assert!(a > 0 && b > 0 && c > 0 && d > 0);
+    assert!((0.65..0.9).contains(&top_share), "{top_share}");
+
+    // Seasonality: diesel in April beats diesel in February.
+    let month_tonnes = |month: u32, diesel: bool| -> f64 {
+        data.orders
+            .iter()
+            .filter(|o| o.order_date.month() == month && o.product.is_diesel() == diesel)
+            .map(|o| o.quantity_kg as f64)
+            .sum()
+    };
+    println!(
+        "diesel by month (kt): {:?}",
+        (1..=12).map(|m| (month_tonnes(m, true) / 1e6).round()).collect::<Vec<_>>()
+    );
+    println!(
+        "petrol by month (kt): {:?}",
+        (1..=12).map(|m| (month_tonnes(m, false) / 1e6).round()).collect::<Vec<_>>()
+    );
+    assert!(month_tonnes(4, true) > 1.2 * month_tonnes(2, true));
+
+    let per_city: BTreeMap<&str, usize> = data.clients.iter().fold(BTreeMap::new(), |mut m, c| {
+        let county = data.org_units.iter().find(|u| u.id == c.fields.org_unit_id).unwrap();
+        *m.entry(&county.code[..4]).or_default() += 1;
+        m
+    });
+    println!("clients per city: {per_city:?}");
+    assert!(per_city["4301"] > per_city["4308"] * 3, "长沙 has far more clients than 张家界");
+    let sample: Vec<&str> = data.clients.iter().step_by(400).map(|c| c.fields.name.as_str()).collect();
+    println!("names: {sample:?}");
+    println!("addresses: {:?}", data.clients.iter().step_by(1000).map(|c| &c.fields.address).collect::<Vec<_>>());
+}

@@ -1,0 +1,234 @@
+//! Client master data: list, read, create, update.
+
+use crate::entity::{clients, org_units, users};
+use crate::{from_code, from_json, map_unique, to_json, Store, StoreError};
+use chrono::{DateTime, Utc};
+use domain::client::{search_text, Client, ClientFields, ClientQuery, ClientSort, ClientSummary, Contact};
+use domain::org::DataScope;
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select,
+};
+use uuid::Uuid;
+
+#[derive(Debug, FromQueryResult)]
+struct SummaryRow {
+    id: Uuid,
+    uscc: String,
+    name: String,
+    category: String,
+    industry: String,
+    address: String,
+    org_unit_id: Uuid,
+    org_unit_name: String,
+    account_manager_id: Uuid,
+    account_manager_name: String,
+    contacts: serde_json::Value,
+    updated_at: DateTime<Utc>,
+}
+
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn scoped(mut select: Select<clients::Entity>, scope: &DataScope) -> Select<clients::Entity> {
+    match scope {
+        DataScope::All => {}
+        DataScope::Units(units) => select = select.filter(clients::Column::OrgUnitId.is_in(units.iter().copied())),
+        DataScope::Owner(owner) => select = select.filter(clients::Column::AccountManagerId.eq(*owner)),
+    }
+    select
+}
+
+fn active_model(id: Uuid, f: &ClientFields, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> clients::ActiveModel {
+    clients::ActiveModel {
+        id: Set(id),
+        uscc: Set(f.uscc.clone()),
+        name: Set(f.name.clone()),
+        category: Set(f.category.code().to_owned()),
+        industry: Set(f.industry.code().to_owned()),
+        address: Set(f.address.clone()),
+        lat: Set(f.location.map(|p| p.lat)),
+        lon: Set(f.location.map(|p| p.lon)),
+        org_unit_id: Set(f.org_unit_id),
+        account_manager_id: Set(f.account_manager_id),
+        contacts: Set(to_json(&f.contacts)),
+        facilities: Set(to_json(&f.facilities)),
+        purchase_channels: Set(to_json(&f.purchase_channels)),
+        demand: Set(to_json(&f.demand)),
+        delivery: Set(f.delivery),
+        membership_card_no: Set(f.membership_card_no.clone()),
+        online_ordering: Set(to_json(&f.online_ordering)),
+        tags: Set(to_json(&f.tags)),
+        search_text: Set(search_text(f)),
+        created_at: Set(created_at),
+        updated_at: Set(updated_at),
+    }
+}
+
+pub(crate) fn to_fields(m: &clients::Model) -> Result<ClientFields, StoreError> {
+    Ok(ClientFields {
+        uscc: m.uscc.clone(),
+        name: m.name.clone(),
+        category: from_code(&m.category, "clients.category")?,
+        industry: from_code(&m.industry, "clients.industry")?,
+        address: m.address.clone(),
+        location: match (m.lat, m.lon) {
+            (Some(lat), Some(lon)) => Some(domain::geo::GeoPoint { lat, lon }),
+            _ => None,
+        },
+        org_unit_id: m.org_unit_id,
+        account_manager_id: m.account_manager_id,
+        contacts: from_json(&m.contacts, "clients.contacts")?,
+        facilities: from_json(&m.facilities, "clients.facilities")?,
+        purchase_channels: from_json(&m.purchase_channels, "clients.purchase_channels")?,
+        demand: from_json(&m.demand, "clients.demand")?,
+        delivery: m.delivery,
+        membership_card_no: m.membership_card_no.clone(),
+        online_ordering: from_json(&m.online_ordering, "clients.online_ordering")?,
+        tags: from_json(&m.tags, "clients.tags")?,
+    })
+}
+
+pub(crate) fn client_active_model(id: Uuid, f: &ClientFields, created_at: DateTime<Utc>) -> clients::ActiveModel {
+    active_model(id, f, created_at, created_at)
+}
+
+impl Store {
+    /// One page of clients matching `query` within `scope`; `units` is the subtree of the
+    /// requested org unit (already expanded), if any. Returns the rows and the total.
+    pub async fn list_clients(
+        &self,
+        query: &ClientQuery,
+        units: Option<&[Uuid]>,
+        scope: &DataScope,
+    ) -> Result<(Vec<ClientSummary>, u64), StoreError> {
+        let mut select = scoped(clients::Entity::find(), scope);
+        if let Some(units) = units {
+            select = select.filter(clients::Column::OrgUnitId.is_in(units.iter().copied()));
+        }
+        if let Some(category) = query.category {
+            select = select.filter(clients::Column::Category.eq(category.code()));
+        }
+        if let Some(industry) = query.industry {
+            select = select.filter(clients::Column::Industry.eq(industry.code()));
+        }
+        if let Some(manager) = query.account_manager_id {
+            select = select.filter(clients::Column::AccountManagerId.eq(manager));
+        }
+        if let Some(text) = query.search_text() {
+            let pattern = LikeExpr::new(format!("%{}%", like_escape(&text))).escape('\\');
+            select = select.filter(Expr::col((clients::Entity, clients::Column::SearchText)).like(pattern));
+        }
+        let total = select.clone().count(&self.db).await?;
+        let (column, ascending) = match query.sort.unwrap_or(ClientSort::Name) {
+            ClientSort::Name => (clients::Column::Name, true),
+            ClientSort::NameDesc => (clients::Column::Name, false),
+            ClientSort::Uscc => (clients::Column::Uscc, true),
+            ClientSort::UsccDesc => (clients::Column::Uscc, false),
+            ClientSort::UpdatedAt => (clients::Column::UpdatedAt, true),
+            ClientSort::UpdatedAtDesc => (clients::Column::UpdatedAt, false),
+            ClientSort::CreatedAt => (clients::Column::CreatedAt, true),
+            ClientSort::CreatedAtDesc => (clients::Column::CreatedAt, false),
+        };
+        select = if ascending { select.order_by_asc(column) } else { select.order_by_desc(column) };
+        let rows = select
+            .order_by_asc(clients::Column::Id)
+            .select_only()
+            .columns([
+                clients::Column::Id,
+                clients::Column::Uscc,
+                clients::Column::Name,
+                clients::Column::Category,
+                clients::Column::Industry,
+                clients::Column::Address,
+                clients::Column::OrgUnitId,
+                clients::Column::AccountManagerId,
+                clients::Column::Contacts,
+                clients::Column::UpdatedAt,
+            ])
+            .column_as(org_units::Column::Name, "org_unit_name")
+            .column_as(users::Column::DisplayName, "account_manager_name")
+            .join(JoinType::InnerJoin, clients::Relation::OrgUnit.def())
+            .join(JoinType::InnerJoin, clients::Relation::AccountManager.def())
+            .offset((query.page.saturating_sub(1)) * query.per_page)
+            .limit(query.per_page)
+            .into_model::<SummaryRow>()
+            .all(&self.db)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let contacts: Vec<Contact> = from_json(&r.contacts, "clients.contacts")?;
+                let main = contacts.into_iter().next();
+                Ok(ClientSummary {
+                    id: r.id,
+                    uscc: r.uscc,
+                    name: r.name,
+                    category: from_code(&r.category, "clients.category")?,
+                    industry: from_code(&r.industry, "clients.industry")?,
+                    address: r.address,
+                    org_unit_id: r.org_unit_id,
+                    org_unit_name: r.org_unit_name,
+                    account_manager_id: r.account_manager_id,
+                    account_manager_name: r.account_manager_name,
+                    contact_name: main.as_ref().map(|c| c.name.clone()),
+                    contact_phone: main.map(|c| c.phone),
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((items, total))
+    }
+
+    /// One client, if it exists and is within `scope` (otherwise `None`, so ids cannot be probed).
+    pub async fn client(&self, id: Uuid, scope: &DataScope) -> Result<Option<Client>, StoreError> {
+        let Some(m) = clients::Entity::find_by_id(id).one(&self.db).await? else { return Ok(None) };
+        if !scope.permits(m.org_unit_id, m.account_manager_id) {
+            return Ok(None);
+        }
+        let unit = org_units::Entity::find_by_id(m.org_unit_id).one(&self.db).await?;
+        let manager = users::Entity::find_by_id(m.account_manager_id).one(&self.db).await?;
+        Ok(Some(Client {
+            id: m.id,
+            fields: to_fields(&m)?,
+            org_unit_name: unit.map(|u| u.name).unwrap_or_default(),
+            account_manager_name: manager.map(|u| u.display_name).unwrap_or_default(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }))
+    }
+
+    /// Inserts a new client (fields already validated). A taken USCC is [`StoreError::Duplicate`].
+    pub async fn insert_client(&self, id: Uuid, fields: &ClientFields, now: DateTime<Utc>) -> Result<(), StoreError> {
+        clients::Entity::insert(active_model(id, fields, now, now))
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(|e| map_unique(e, &["uscc"]))?;
+        Ok(())
+    }
+
+    /// Replaces a client's master data (fields already validated).
+    pub async fn update_client(&self, id: Uuid, fields: &ClientFields, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let existing = clients::Entity::find_by_id(id).one(&self.db).await?.ok_or(StoreError::NotFound)?;
+        clients::Entity::update(active_model(id, fields, existing.created_at, now))
+            .exec(&self.db)
+            .await
+            .map_err(|e| map_unique(e, &["uscc"]))?;
+        Ok(())
+    }
+
+    /// Number of clients.
+    pub async fn count_clients(&self) -> Result<u64, StoreError> {
+        Ok(clients::Entity::find().count(&self.db).await?)
+    }
+}

@@ -1,0 +1,6 @@
+//! sea-orm entities, one per table. Rows map to domain types in the parent module.
+
+pub mod clients;
+pub mod org_units;
+pub mod sales_orders;
+pub mod users;

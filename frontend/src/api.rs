@@ -1,0 +1,316 @@
+//! The typed client of the REST API: one function per endpoint.
+//!
+//! Every call sends the stored token, decodes the JSON body into the shared `domain` types, and
+//! turns any failure into an [`ApiError`] carrying the server's `Problem`. A 401 forgets the
+//! token and tells the app (through [`set_unauthorized_handler`]) so it can show the sign-in
+//! page, wherever the call was made from.
+
+use crate::i18n::T;
+use crate::state;
+use domain::auth::{LoginRequest, LoginResponse};
+use domain::client::{
+    Client, ClientDetail, ClientFields, ClientPage, ClientQuery, UpdateClientRequest,
+};
+use domain::error::{ErrorCode, Problem};
+use domain::org::{OrgUnit, Role, UserInfo};
+use domain::validation::FieldError;
+use domain::Lang;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Why an API call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The server answered with a problem document.
+    Problem(Problem),
+    /// The server answered with an error status but no readable problem (e.g. a proxy's page).
+    Status(u16),
+    /// The request never got an answer (offline, DNS, server down).
+    Network(String),
+    /// A success status with a body that does not decode as expected.
+    Decode(String),
+}
+
+impl ApiError {
+    /// What to tell the user, in their language.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Problem(p) => {
+                let detail = p.detail_in(lang);
+                if detail.trim().is_empty() {
+                    p.code.label(lang).to_owned()
+                } else {
+                    detail.to_owned()
+                }
+            }
+            ApiError::Status(status) => {
+                let code = match status {
+                    401 => ErrorCode::Unauthorized,
+                    403 => ErrorCode::Forbidden,
+                    404 => ErrorCode::NotFound,
+                    409 => ErrorCode::Conflict,
+                    413 => ErrorCode::PayloadTooLarge,
+                    502..=504 => ErrorCode::ServiceUnavailable,
+                    _ => ErrorCode::InternalError,
+                };
+                format!("{} (HTTP {status})", code.label(lang))
+            }
+            ApiError::Network(_) => T::NetworkError.get(lang).to_owned(),
+            ApiError::Decode(_) => T::UnexpectedResponse.get(lang).to_owned(),
+        }
+    }
+
+    /// Per-field errors of a validation failure; empty otherwise.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            ApiError::Problem(p) => &p.errors,
+            _ => &[],
+        }
+    }
+
+    /// True when the session is missing or expired.
+    pub fn is_unauthorized(&self) -> bool {
+        match self {
+            ApiError::Problem(p) => p.status == 401,
+            ApiError::Status(s) => *s == 401,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Problem(p) => write!(f, "{} ({}): {}", p.status, p.code, p.detail),
+            ApiError::Status(s) => write!(f, "HTTP {s}"),
+            ApiError::Network(e) => write!(f, "network error: {e}"),
+            ApiError::Decode(e) => write!(f, "unexpected response: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+thread_local! {
+    // WASM in the browser is single-threaded, so a thread-local is the whole app's handler.
+    static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// Registers what to do when the server rejects the session (clear state, go to sign-in).
+pub fn set_unauthorized_handler(handler: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Rc::new(handler)));
+}
+
+fn notify_unauthorized() {
+    // Clone out of the cell first: the handler updates signals, which may re-enter the API.
+    let handler = ON_UNAUTHORIZED.with(|h| h.borrow().clone());
+    if let Some(handler) = handler {
+        handler();
+    }
+}
+
+fn js_error(value: JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Sends one request and returns the status and body text.
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    authorized: bool,
+) -> Result<(u16, String), ApiError> {
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let headers = web_sys::Headers::new().map_err(|e| ApiError::Network(js_error(e)))?;
+    let set = |name: &str, value: &str| {
+        headers
+            .set(name, value)
+            .map_err(|e| ApiError::Network(js_error(e)))
+    };
+    set("Accept", "application/json, application/problem+json")?;
+    if authorized {
+        if let Some(token) = state::stored_token() {
+            set("Authorization", &format!("Bearer {token}"))?;
+        }
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = &body {
+        set("Content-Type", "application/json")?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    let status = response.status();
+    let text_promise = response
+        .text()
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    let text = JsFuture::from(text_promise)
+        .await
+        .map_err(|e| ApiError::Network(js_error(e)))?
+        .as_string()
+        .unwrap_or_default();
+    Ok((status, text))
+}
+
+/// Sends a request and decodes a success body as `R`, or the error body as a `Problem`.
+async fn request<R: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    authorized: bool,
+) -> Result<R, ApiError> {
+    let (status, text) = send(method, path, body, authorized).await?;
+    if (200..300).contains(&status) {
+        return serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()));
+    }
+    let error = match serde_json::from_str::<Problem>(&text) {
+        Ok(problem) => ApiError::Problem(problem),
+        Err(_) => ApiError::Status(status),
+    };
+    // Sign-in itself answers 401 for a wrong password; that is not a lost session.
+    if authorized && status == 401 {
+        state::store_token(None);
+        notify_unauthorized();
+    }
+    Err(error)
+}
+
+fn json<B: Serialize>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// Percent-encodes a query value.
+fn enc(value: &str) -> String {
+    String::from(js_sys::encode_uri_component(value))
+}
+
+/// The query string (without `?`) of a client list query; defaults are left out so URLs stay
+/// short. The list page uses the same string in its own URL, so links and the API agree.
+pub fn client_query_string(query: &ClientQuery) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        parts.push(format!("q={}", enc(q)));
+    }
+    if let Some(id) = query.org_unit_id {
+        parts.push(format!("org_unit_id={id}"));
+    }
+    if let Some(c) = query.category {
+        parts.push(format!("category={}", c.code()));
+    }
+    if let Some(i) = query.industry {
+        parts.push(format!("industry={}", i.code()));
+    }
+    if let Some(id) = query.account_manager_id {
+        parts.push(format!("account_manager_id={id}"));
+    }
+    if let Some(s) = query.sort {
+        parts.push(format!("sort={}", enc(s.code())));
+    }
+    if query.page > 1 {
+        parts.push(format!("page={}", query.page));
+    }
+    if query.per_page != 0 && query.per_page != domain::client::DEFAULT_PER_PAGE {
+        parts.push(format!("per_page={}", query.per_page));
+    }
+    parts.join("&")
+}
+
+/// `POST /api/v1/auth/login`.
+pub async fn login(body: &LoginRequest) -> Result<LoginResponse, ApiError> {
+    request("POST", "/api/v1/auth/login", Some(json(body)?), false).await
+}
+
+/// `GET /api/v1/me`.
+pub async fn me() -> Result<UserInfo, ApiError> {
+    request("GET", "/api/v1/me", None, true).await
+}
+
+/// `GET /api/v1/org-units`: the whole tree, flat.
+pub async fn org_units() -> Result<Vec<OrgUnit>, ApiError> {
+    request("GET", "/api/v1/org-units", None, true).await
+}
+
+/// `GET /api/v1/users`, optionally by role and within an org unit's subtree.
+pub async fn users(
+    role: Option<Role>,
+    org_unit_id: Option<Uuid>,
+) -> Result<Vec<UserInfo>, ApiError> {
+    let mut parts = Vec::new();
+    if let Some(role) = role {
+        parts.push(format!("role={}", role.code()));
+    }
+    if let Some(id) = org_unit_id {
+        parts.push(format!("org_unit_id={id}"));
+    }
+    let path = if parts.is_empty() {
+        "/api/v1/users".to_owned()
+    } else {
+        format!("/api/v1/users?{}", parts.join("&"))
+    };
+    request("GET", &path, None, true).await
+}
+
+/// `GET /api/v1/clients`: one page of the list.
+pub async fn list_clients(query: &ClientQuery) -> Result<ClientPage, ApiError> {
+    let qs = client_query_string(query);
+    let path = if qs.is_empty() {
+        "/api/v1/clients".to_owned()
+    } else {
+        format!("/api/v1/clients?{qs}")
+    };
+    request("GET", &path, None, true).await
+}
+
+/// `GET /api/v1/clients/{id}`.
+pub async fn get_client(id: Uuid) -> Result<ClientDetail, ApiError> {
+    request("GET", &format!("/api/v1/clients/{id}"), None, true).await
+}
+
+/// `POST /api/v1/clients`.
+pub async fn create_client(fields: &ClientFields) -> Result<Client, ApiError> {
+    request("POST", "/api/v1/clients", Some(json(fields)?), true).await
+}
+
+/// The JSON body of a partial update: only the fields that change.
+///
+/// `UpdateClientRequest` serialises an absent field as `null` too, and for `location` and
+/// `membership_card_no` a `null` means "clear it"; so absent fields are dropped here and the
+/// explicit clears kept.
+pub fn update_body(update: &UpdateClientRequest) -> Result<String, ApiError> {
+    let mut value = serde_json::to_value(update).map_err(|e| ApiError::Decode(e.to_string()))?;
+    if let Some(map) = value.as_object_mut() {
+        let keep_null = |key: &str| match key {
+            "location" => matches!(update.location, Some(None)),
+            "membership_card_no" => matches!(update.membership_card_no, Some(None)),
+            _ => false,
+        };
+        map.retain(|key, v| !v.is_null() || keep_null(key));
+    }
+    Ok(value.to_string())
+}
+
+/// `PATCH /api/v1/clients/{id}`.
+pub async fn update_client(id: Uuid, update: &UpdateClientRequest) -> Result<Client, ApiError> {
+    request(
+        "PATCH",
+        &format!("/api/v1/clients/{id}"),
+        Some(update_body(update)?),
+        true,
+    )
+    .await
+}

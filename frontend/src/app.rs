@@ -1,0 +1,242 @@
+//! The root component: routes, the app shell (top bar and navigation) and the simple pages.
+
+use crate::api;
+use crate::i18n::T;
+use crate::pages::client_detail::ClientDetailPage;
+use crate::pages::client_form::{ClientEditPage, ClientNewPage};
+use crate::pages::clients::ClientListPage;
+use crate::pages::login::LoginPage;
+use crate::state::{set_document_lang, use_app, use_lang, AppState};
+use domain::org::OrgUnit;
+use domain::Lang;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+/// The organisation tree, loaded once per session and shared by every page that needs it.
+#[derive(Clone, Copy)]
+pub struct OrgUnits(pub LocalResource<Result<Vec<OrgUnit>, api::ApiError>>);
+
+/// The whole application.
+#[component]
+pub fn App() -> impl IntoView {
+    let app = AppState::from_storage();
+    provide_context(app);
+    set_document_lang(app.lang.get_untracked());
+    // Any request that finds the session gone signs out; the shell then shows the sign-in page.
+    api::set_unauthorized_handler(move || app.sign_out());
+
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage/> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=|| view! { <Redirect path="/clients"/> }/>
+                    <Route path=path!("clients") view=ClientListPage/>
+                    <Route path=path!("clients/new") view=ClientNewPage/>
+                    <Route path=path!("clients/:id") view=ClientDetailPage/>
+                    <Route path=path!("clients/:id/edit") view=ClientEditPage/>
+                    <Route path=path!("dashboard") view=|| view! { <ComingSoon section=T::Dashboard/> }/>
+                    <Route path=path!("documents") view=|| view! { <ComingSoon section=T::Documents/> }/>
+                    <Route path=path!("tasks") view=|| view! { <ComingSoon section=T::Tasks/> }/>
+                    <Route path=path!("visits") view=|| view! { <ComingSoon section=T::Visits/> }/>
+                    <Route path=path!("prospects") view=|| view! { <ComingSoon section=T::Prospects/> }/>
+                    <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>
+                    <Route path=path!("admin") view=|| view! { <ComingSoon section=T::Admin/> }/>
+                    <Route path=path!("*any") view=NotFoundPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The sections of the navigation, in order.
+const SECTIONS: [(T, &str, &str); 8] = [
+    (T::Dashboard, "/dashboard", "▦"),
+    (T::Clients, "/clients", "◉"),
+    (T::Documents, "/documents", "▤"),
+    (T::Tasks, "/tasks", "☑"),
+    (T::Visits, "/visits", "➤"),
+    (T::Prospects, "/prospects", "✚"),
+    (T::Performance, "/performance", "▲"),
+    (T::Admin, "/admin", "⚙"),
+];
+
+/// Frame of every signed-in page; sends visitors without a session to the sign-in page.
+#[component]
+fn Shell() -> impl IntoView {
+    let app = use_app();
+    let signed_in = Memo::new(move |_| app.token.with(Option::is_some));
+    let location = use_location();
+
+    // The organisation tree rarely changes; load it once for all pages of this session.
+    let org_units = LocalResource::new(move || {
+        let signed_in = signed_in.get();
+        async move {
+            if signed_in {
+                api::org_units().await
+            } else {
+                Ok(Vec::new())
+            }
+        }
+    });
+    provide_context(OrgUnits(org_units));
+
+    // After a reload only the token is known; fetch who it belongs to.
+    Effect::new(move |_| {
+        if signed_in.get() && app.user.with_untracked(Option::is_none) {
+            spawn_local(async move {
+                if let Ok(user) = api::me().await {
+                    app.user.set(Some(user));
+                }
+            });
+        }
+    });
+
+    move || {
+        if signed_in.get() {
+            view! {
+                <div class="shell">
+                    <TopBar/>
+                    <div class="shell-body">
+                        <NavBar/>
+                        <main class="content" id="main">
+                            <Outlet/>
+                        </main>
+                    </div>
+                </div>
+            }
+            .into_any()
+        } else {
+            // Come back to the page asked for once signed in.
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let path = if here == "/" || here.is_empty() {
+                "/login".to_owned()
+            } else {
+                format!(
+                    "/login?next={}",
+                    String::from(js_sys::encode_uri_component(&here))
+                )
+            };
+            view! { <Redirect path=path/> }.into_any()
+        }
+    }
+}
+
+/// The language switch: shows the other language's name.
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let app = use_app();
+    let lang = use_lang();
+    view! {
+        <button
+            id="lang-switch"
+            type="button"
+            class="btn btn-ghost lang-switch"
+            title=move || T::SwitchLangTitle.get(lang.get())
+            on:click=move |_| {
+                let next = if lang.get_untracked() == Lang::Zh { Lang::En } else { Lang::Zh };
+                app.set_lang(next);
+            }
+        >
+            {move || T::SwitchLang.get(lang.get())}
+        </button>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let app = use_app();
+    let lang = use_lang();
+    view! {
+        <header class="topbar">
+            <a href="/clients" class="brand">
+                <span class="brand-mark" aria-hidden="true">"油"</span>
+                <span class="brand-name">{move || T::ProductName.get(lang.get())}</span>
+            </a>
+            <div class="topbar-right">
+                <span class="user" id="current-user">
+                    {move || {
+                        app.user
+                            .get()
+                            .map(|u| {
+                                view! {
+                                    <span class="user-name">{u.display_name.clone()}</span>
+                                    <span class="user-role">
+                                        {u.role.label(lang.get())} " · " {u.org_unit_name.clone()}
+                                    </span>
+                                }
+                            })
+                    }}
+                </span>
+                <LangSwitch/>
+                <button
+                    id="sign-out"
+                    type="button"
+                    class="btn btn-ghost"
+                    on:click=move |_| app.sign_out()
+                >
+                    {move || T::SignOut.get(lang.get())}
+                </button>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn NavBar() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <nav class="sidenav" aria-label="sections">
+            {SECTIONS
+                .iter()
+                .map(|(label, href, icon)| {
+                    let label = *label;
+                    view! {
+                        <A href=*href attr:class="nav-link">
+                            <span class="nav-icon" aria-hidden="true">{*icon}</span>
+                            <span class="nav-label">{move || label.get(lang.get())}</span>
+                        </A>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// A section that is not built yet.
+#[component]
+fn ComingSoon(section: T) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <section class="page coming-soon">
+            <h1>{move || section.get(lang.get())}</h1>
+            <div class="card empty-state">
+                <div class="badge badge-info">{move || T::ComingSoon.get(lang.get())}</div>
+                <p>{move || T::ComingSoonText.get(lang.get())}</p>
+                <a class="btn btn-primary" href="/clients">{move || T::GoToClients.get(lang.get())}</a>
+            </div>
+        </section>
+    }
+}
+
+/// Shown for paths that match no page.
+#[component]
+fn NotFoundPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <section class="page not-found">
+            <h1>{move || T::NotFound.get(lang.get())}</h1>
+            <div class="card empty-state">
+                <p>{move || T::NotFoundText.get(lang.get())}</p>
+                <a class="btn btn-primary" href="/clients">{move || T::GoToClients.get(lang.get())}</a>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,190 @@
+//! Pieces shared by several pages: error boxes, org-tree helpers, the volume chart.
+
+use crate::api::ApiError;
+use crate::i18n::{self, T};
+use crate::state::use_lang;
+use domain::org::{OrgLevel, OrgUnit};
+use domain::sales::MonthlyVolume;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// An API error in the user's language, with an optional retry button.
+#[component]
+pub fn ErrorBox(
+    error: ApiError,
+    #[prop(optional, into)] retry: Option<Callback<()>>,
+) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="alert alert-error" role="alert">
+            <span>{move || error.message(lang.get())}</span>
+            {retry
+                .map(|retry| {
+                    view! {
+                        <button type="button" class="btn btn-small" on:click=move |_| retry.run(())>
+                            {move || T::Retry.get(lang.get())}
+                        </button>
+                    }
+                })}
+        </div>
+    }
+}
+
+/// A "loading" line for `Suspense` fallbacks.
+#[component]
+pub fn LoadingLine() -> impl IntoView {
+    let lang = use_lang();
+    view! { <div class="loading" aria-busy="true">{move || T::Loading.get(lang.get())}</div> }
+}
+
+/// The cities of the tree, by division code.
+pub fn cities(units: &[OrgUnit]) -> Vec<OrgUnit> {
+    let mut list: Vec<OrgUnit> = units
+        .iter()
+        .filter(|u| u.level == OrgLevel::City)
+        .cloned()
+        .collect();
+    list.sort_by(|a, b| a.code.cmp(&b.code));
+    list
+}
+
+/// The counties under a city, by division code.
+pub fn counties_of(units: &[OrgUnit], city: Uuid) -> Vec<OrgUnit> {
+    let mut list: Vec<OrgUnit> = units
+        .iter()
+        .filter(|u| u.level == OrgLevel::County && u.parent_id == Some(city))
+        .cloned()
+        .collect();
+    list.sort_by(|a, b| a.code.cmp(&b.code));
+    list
+}
+
+/// The (city, county) a unit stands for in the cascading selects.
+pub fn city_and_county(units: &[OrgUnit], id: Option<Uuid>) -> (Option<Uuid>, Option<Uuid>) {
+    let Some(unit) = id.and_then(|id| units.iter().find(|u| u.id == id)) else {
+        return (None, None);
+    };
+    match unit.level {
+        OrgLevel::Province => (None, None),
+        OrgLevel::City => (Some(unit.id), None),
+        OrgLevel::County => (unit.parent_id, Some(unit.id)),
+    }
+}
+
+/// Parses an `<option>` value holding a UUID; empty means "none".
+pub fn parse_uuid(value: &str) -> Option<Uuid> {
+    Uuid::parse_str(value.trim()).ok()
+}
+
+/// A round number at or above `max`, so the chart's top gridline has a readable value.
+fn nice_ceiling(max: f64) -> f64 {
+    if max <= 0.0 || !max.is_finite() {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if step * magnitude >= max {
+            return step * magnitude;
+        }
+    }
+    10.0 * magnitude
+}
+
+/// Bar chart of monthly volumes (tonnes), drawn as inline SVG: no chart library, scales with
+/// its container, and each bar carries a tooltip with the exact value.
+#[component]
+pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
+    let lang = use_lang();
+    const W: f64 = 720.0;
+    const H: f64 = 240.0;
+    const LEFT: f64 = 56.0;
+    const RIGHT: f64 = 8.0;
+    const TOP: f64 = 12.0;
+    const BOTTOM: f64 = 36.0;
+    let plot_w = W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let max = nice_ceiling(months.iter().map(|m| m.tonnes).fold(0.0, f64::max));
+    let count = months.len().max(1) as f64;
+    let slot = plot_w / count;
+    let bar_w = (slot * 0.68).max(1.0);
+
+    let grid = (0..=4)
+        .map(|i| {
+            let value = max * f64::from(i) / 4.0;
+            let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
+            view! {
+                <line class="chart-grid" x1=LEFT x2=W - RIGHT y1=y y2=y></line>
+                <text class="chart-axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">
+                    {i18n::format_number(value, 0, 1)}
+                </text>
+            }
+        })
+        .collect_view();
+
+    let bars = months
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let height = if max > 0.0 { (m.tonnes.max(0.0) / max) * plot_h } else { 0.0 };
+            let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
+            let y = TOP + plot_h - height;
+            let label_x = x + bar_w / 2.0;
+            // Every third month gets a label so 24 of them fit on a phone.
+            let show_label = i % 3 == 0;
+            let month = m.month.clone();
+            let month_for_title = m.month.clone();
+            let tonnes = m.tonnes;
+            view! {
+                <g class="chart-bar">
+                    <rect x=x y=y width=bar_w height=height rx=2>
+                        <title>
+                            {move || {
+                                format!(
+                                    "{}: {}",
+                                    i18n::format_month(&month_for_title, lang.get()),
+                                    i18n::format_tonnes(tonnes, lang.get()),
+                                )
+                            }}
+                        </title>
+                    </rect>
+                    {show_label
+                        .then(|| {
+                            view! {
+                                <text class="chart-axis" x=label_x y=H - BOTTOM + 16.0 text-anchor="middle">
+                                    {move || i18n::format_month_short(&month, lang.get())}
+                                </text>
+                            }
+                        })}
+                </g>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <svg
+            class="volume-chart"
+            viewBox=format!("0 0 {W} {H}")
+            preserveAspectRatio="xMidYMid meet"
+            role="img"
+            aria-label=move || T::MonthlyVolume.get(lang.get())
+        >
+            {grid}
+            <line class="chart-baseline" x1=LEFT x2=W - RIGHT y1=TOP + plot_h y2=TOP + plot_h></line>
+            {bars}
+        </svg>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_ceiling_is_a_round_number_above_the_maximum() {
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(7.3), 10.0);
+        assert_eq!(nice_ceiling(42.0), 50.0);
+        assert_eq!(nice_ceiling(180.0), 200.0);
+        assert_eq!(nice_ceiling(230.0), 250.0);
+    }
+}

@@ -1,0 +1,312 @@
+//! Words of the interface in Chinese and English, and locale-aware formatting.
+//!
+//! Enum labels (categories, roles, products…) come from the domain enums' `label(Lang)`; this
+//! dictionary holds only the words of the pages themselves. Formatting is done here in Rust
+//! rather than through `Intl` so output is identical in every browser and the code stays small:
+//! both zh-CN and en use `,` grouping and `.` decimals, so only units and dates differ.
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use domain::Lang;
+
+/// Declares the dictionary: one variant per phrase with its Chinese and English text.
+macro_rules! dictionary {
+    ($($key:ident => $zh:literal, $en:literal;)+) => {
+        /// A phrase of the interface.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T { $(#[allow(missing_docs)] $key,)+ }
+
+        impl T {
+            /// The phrase in the given language.
+            pub fn get(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((T::$key, Lang::Zh) => $zh, (T::$key, Lang::En) => $en,)+
+                }
+            }
+        }
+    };
+}
+
+dictionary! {
+    ProductName => "油管家", "Youguanjia";
+    Tagline => "成品油直分销客户管理", "Client management for fuel direct & distribution sales";
+    SignIn => "登录", "Sign in";
+    SigningIn => "正在登录…", "Signing in…";
+    SignOut => "退出", "Sign out";
+    Username => "用户名", "Username";
+    Password => "密码", "Password";
+    CredentialsRequired => "请输入用户名和密码", "Enter your username and password";
+    SwitchLang => "English", "中文";
+    SwitchLangTitle => "Switch to English", "切换到中文";
+    Dashboard => "仪表盘", "Dashboard";
+    Clients => "客户", "Clients";
+    Documents => "证照", "Documents";
+    Tasks => "任务", "Tasks";
+    Visits => "走访", "Visits";
+    Prospects => "潜在客户", "Prospects";
+    Performance => "绩效", "Performance";
+    Admin => "管理", "Admin";
+    ComingSoon => "即将上线", "Coming soon";
+    ComingSoonText => "该功能正在建设中，敬请期待。目前可使用“客户”模块。",
+        "This section is being built. The Clients section is available now.";
+    GoToClients => "前往客户列表", "Go to clients";
+    NotFound => "页面不存在", "Page not found";
+    NotFoundText => "您访问的页面不存在或已被移动。", "The page you asked for does not exist.";
+    Loading => "加载中…", "Loading…";
+    Retry => "重试", "Retry";
+    NetworkError => "网络连接失败，请检查网络后重试", "Network error; check the connection and try again";
+    UnexpectedResponse => "服务器返回了无法识别的响应", "The server sent a response that could not be read";
+    // Client list
+    ClientList => "客户列表", "Clients";
+    NewClient => "新建客户", "New client";
+    SearchPlaceholder => "搜索名称、信用代码、联系人或电话", "Search name, USCC, contact or phone";
+    Search => "搜索", "Search";
+    AllCities => "全部地市", "All cities";
+    AllCounties => "全部县区", "All counties";
+    AllCategories => "全部类别", "All categories";
+    AllIndustries => "全部行业", "All industries";
+    AllManagers => "全部客户经理", "All account managers";
+    City => "地市", "City";
+    County => "县区", "County";
+    SortBy => "排序", "Sort";
+    PerPage => "每页", "Per page";
+    ClearFilters => "清除筛选", "Clear filters";
+    NoClients => "没有符合条件的客户", "No clients match these filters";
+    Previous => "上一页", "Previous";
+    Next => "下一页", "Next";
+    Pagination => "分页", "Pagination";
+    // Client fields
+    Name => "客户名称", "Name";
+    Uscc => "统一社会信用代码", "USCC";
+    Category => "客户类别", "Category";
+    Industry => "所属行业", "Industry";
+    Address => "地址", "Address";
+    Location => "坐标", "Coordinates";
+    Latitude => "纬度", "Latitude";
+    Longitude => "经度", "Longitude";
+    OrgUnit => "所属单位", "Org unit";
+    AccountManager => "客户经理", "Account manager";
+    Contact => "联系人", "Contact";
+    ContactName => "姓名", "Name";
+    Phone => "电话", "Phone";
+    Title => "职务", "Position";
+    UpdatedAt => "更新时间", "Last changed";
+    CreatedAt => "创建时间", "Created";
+    // Client page
+    BasicInfo => "基本信息", "Basic information";
+    Contacts => "联系人", "Contacts";
+    NoContacts => "暂无联系人", "No contacts";
+    MainContact => "主联系人", "Main contact";
+    Facilities => "设施设备", "Facilities";
+    TankCount => "油罐数量", "Tanks";
+    TankCapacity => "油罐总容量（立方米）", "Tank capacity (m³)";
+    DispenserCount => "加油机数量", "Dispensers";
+    VehicleCount => "车辆/机械数量", "Vehicles / machines";
+    PurchaseAndDemand => "采购渠道与需求", "Purchase channels and demand";
+    PurchaseChannels => "采购渠道", "Purchase channels";
+    Products => "需求油品", "Products";
+    MonthlyDemand => "月需求量（吨）", "Monthly demand (t)";
+    Notes => "备注", "Notes";
+    Services => "配送、会员卡与线上订购", "Delivery, card and online ordering";
+    Delivery => "配送", "Delivery";
+    MembershipCard => "会员卡号", "Membership card";
+    OnlineOrdering => "我要买油", "Online ordering";
+    Registered => "已注册", "Registered";
+    NotRegistered => "未注册", "Not registered";
+    RegisteredOn => "注册日期", "Registered on";
+    OnlineAccount => "线上账号", "Online account";
+    Tags => "标签", "Tags";
+    NoTags => "暂无标签", "No tags";
+    Yes => "是", "Yes";
+    No => "否", "No";
+    Nothing => "无", "None";
+    Sales => "销售情况", "Sales";
+    Orders12m => "近 12 个月订单数", "Orders, last 12 months";
+    Tonnes12m => "近 12 个月销量", "Volume, last 12 months";
+    Amount12m => "近 12 个月金额", "Amount, last 12 months";
+    FirstOrder => "首次订单", "First order";
+    LastOrder => "最近订单", "Latest order";
+    MonthlyVolume => "近 24 个月月度销量（吨）", "Monthly volume, last 24 months (t)";
+    NoSales => "暂无销售记录", "No sales yet";
+    Edit => "编辑", "Edit";
+    BackToList => "返回列表", "Back to list";
+    // Form
+    EditClient => "编辑客户", "Edit client";
+    Save => "保存", "Save";
+    Saving => "正在保存…", "Saving…";
+    Cancel => "取消", "Cancel";
+    AddContact => "添加联系人", "Add contact";
+    Remove => "删除", "Remove";
+    TagsHint => "多个标签用逗号分隔", "Separate tags with commas";
+    ChooseCity => "请选择地市", "Choose a city";
+    ChooseCounty => "请选择县区", "Choose a county";
+    ChooseManager => "请选择客户经理", "Choose an account manager";
+    FixErrors => "请修正以下错误后再保存：", "Please correct these errors and save again:";
+    NoChanges => "没有需要保存的修改", "Nothing has changed";
+}
+
+/// Inserts `,` every three digits of the integer part.
+fn group_digits(int_part: &str) -> String {
+    let digits: Vec<char> = int_part.chars().collect();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(*c);
+    }
+    out
+}
+
+/// A number with grouping, rounded to `max_decimals`, keeping at least `min_decimals`.
+pub fn format_number(value: f64, min_decimals: usize, max_decimals: usize) -> String {
+    if !value.is_finite() {
+        return "—".to_owned();
+    }
+    let fixed = format!("{:.*}", max_decimals, value.abs());
+    let (int_part, frac) = match fixed.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (fixed.as_str(), ""),
+    };
+    let mut frac = frac.to_owned();
+    while frac.len() > min_decimals && frac.ends_with('0') {
+        frac.pop();
+    }
+    // A value that rounds to zero is shown without a minus sign.
+    let negative =
+        value < 0.0 && (int_part.chars().any(|c| c != '0') || frac.chars().any(|c| c != '0'));
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    out.push_str(&group_digits(int_part));
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(&frac);
+    }
+    out
+}
+
+/// An integer count with grouping.
+pub fn format_count(value: u64) -> String {
+    group_digits(&value.to_string())
+}
+
+/// Tonnes with up to 3 decimals and the unit.
+pub fn format_tonnes(value: f64, lang: Lang) -> String {
+    let n = format_number(value, 0, 3);
+    match lang {
+        Lang::Zh => format!("{n} 吨"),
+        Lang::En => format!("{n} t"),
+    }
+}
+
+/// Yuan with exactly 2 decimals.
+pub fn format_yuan(value: f64, lang: Lang) -> String {
+    let n = format_number(value, 2, 2);
+    match lang {
+        Lang::Zh => format!("¥{n}"),
+        Lang::En => format!("CN¥{n}"),
+    }
+}
+
+/// "共 N 条" / "N clients".
+pub fn format_total(total: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("共 {} 条", format_count(total)),
+        Lang::En if total == 1 => "1 client".to_owned(),
+        Lang::En => format!("{} clients", format_count(total)),
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn month_en(month: u32) -> &'static str {
+    MONTHS_EN
+        .get((month as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or("")
+}
+
+/// A calendar date: 2026年3月5日 / 5 Mar 2026.
+pub fn format_date(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
+        Lang::En => format!("{} {} {}", date.day(), month_en(date.month()), date.year()),
+    }
+}
+
+/// A timestamp in the browser's time zone, to the minute.
+pub fn format_datetime(at: DateTime<Utc>, lang: Lang) -> String {
+    // JS reports the local offset (minutes behind UTC) for that instant, so daylight saving
+    // abroad is handled; in China it is always -480.
+    let millis = at.timestamp_millis() as f64;
+    let offset_min =
+        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis)).get_timezone_offset();
+    let local = at.naive_utc() - chrono::Duration::minutes(offset_min as i64);
+    format!(
+        "{} {:02}:{:02}",
+        format_date(local.date(), lang),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// Splits `YYYY-MM` into (year, month).
+fn parse_month(month: &str) -> Option<(i32, u32)> {
+    let (y, m) = month.split_once('-')?;
+    Some((y.parse().ok()?, m.parse().ok()?))
+}
+
+/// A month for a chart axis: 3月 / Mar.
+pub fn format_month_short(month: &str, lang: Lang) -> String {
+    match (parse_month(month), lang) {
+        (Some((_, m)), Lang::Zh) => format!("{m}月"),
+        (Some((_, m)), Lang::En) => month_en(m).to_owned(),
+        (None, _) => month.to_owned(),
+    }
+}
+
+/// A month in full: 2025年3月 / Mar 2025.
+pub fn format_month(month: &str, lang: Lang) -> String {
+    match (parse_month(month), lang) {
+        (Some((y, m)), Lang::Zh) => format!("{y}年{m}月"),
+        (Some((y, m)), Lang::En) => format!("{} {y}", month_en(m)),
+        (None, _) => month.to_owned(),
+    }
+}
+
+/// Yes / no in words.
+pub fn format_bool(value: bool, lang: Lang) -> &'static str {
+    if value {
+        T::Yes.get(lang)
+    } else {
+        T::No.get(lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_trimmed() {
+        assert_eq!(format_number(1234567.891, 0, 3), "1,234,567.891");
+        assert_eq!(format_number(1234.5, 0, 3), "1,234.5");
+        assert_eq!(format_number(12.0, 0, 3), "12");
+        assert_eq!(format_number(12.0, 2, 2), "12.00");
+        assert_eq!(format_number(-1234.567, 2, 2), "-1,234.57");
+        assert_eq!(format_number(-0.0001, 0, 3), "0");
+        assert_eq!(format_number(999.9996, 0, 3), "1,000");
+    }
+
+    #[test]
+    fn dates_follow_the_language() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 5).expect("date");
+        assert_eq!(format_date(d, Lang::Zh), "2026年3月5日");
+        assert_eq!(format_date(d, Lang::En), "5 Mar 2026");
+        assert_eq!(format_month("2025-11", Lang::En), "Nov 2025");
+        assert_eq!(format_total(1234, Lang::Zh), "共 1,234 条");
+    }
+}

@@ -1,0 +1,17 @@
+//! Youguanjia's web frontend: a Leptos app rendered in the browser (WASM).
+//!
+//! It talks to the REST API of the same origin through [`api`], shares its types with the
+//! server through the `domain` crate, and speaks Chinese (default) or English ([`i18n`]).
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod i18n;
+pub mod pages;
+pub mod state;
+
+fn main() {
+    // Panics show up in the browser console with a Rust message instead of "unreachable".
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,332 @@
+//! `/clients/:id`: the client's master data in sections, its sales figures and chart.
+
+use crate::api::{self, ApiError};
+use crate::components::{LoadingLine, VolumeChart};
+use crate::i18n::{self, T};
+use crate::state::use_lang;
+use domain::client::ClientDetail;
+use domain::Lang;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+/// The client id of the current route, if it is a UUID.
+pub fn route_client_id() -> Memo<Option<Uuid>> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|id| Uuid::parse_str(&id).ok())
+    })
+}
+
+/// A resource loading the client of the current route.
+pub fn client_resource(id: Memo<Option<Uuid>>) -> LocalResource<Result<ClientDetail, ApiError>> {
+    LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => api::get_client(id).await,
+                // Not a UUID: the same answer the server would give.
+                None => Err(ApiError::Status(404)),
+            }
+        }
+    })
+}
+
+/// The client page.
+#[component]
+pub fn ClientDetailPage() -> impl IntoView {
+    let lang = use_lang();
+    let id = route_client_id();
+    let client = client_resource(id);
+
+    view! {
+        <section class="page client-page">
+            <div class="breadcrumb">
+                <a href="/clients" class="link">
+                    "← "
+                    {move || T::BackToList.get(lang.get())}
+                </a>
+            </div>
+            <Suspense fallback=|| view! { <LoadingLine/> }>
+                <ErrorBoundary fallback=move |errors| {
+                    view! { <ErrorList errors=errors retry=move || client.refetch()/> }
+                }>
+                    {move || Suspend::new(async move {
+                        client.await.map(|detail| view! { <ClientView detail=detail/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        </section>
+    }
+}
+
+/// The errors caught by an `ErrorBoundary`, translated when they are API errors.
+#[component]
+fn ErrorList(
+    errors: ArcRwSignal<Errors>,
+    retry: impl Fn() + Send + Sync + Clone + 'static,
+) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="alert alert-error" role="alert">
+            <ul class="plain">
+                {move || {
+                    errors
+                        .get()
+                        .into_iter()
+                        .map(|(_, e)| {
+                            let text = e
+                                .downcast_ref::<ApiError>()
+                                .map(|e| e.message(lang.get()))
+                                .unwrap_or_else(|| e.to_string());
+                            view! { <li>{text}</li> }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <button type="button" class="btn btn-small" on:click=move |_| retry()>
+                {move || T::Retry.get(lang.get())}
+            </button>
+        </div>
+    }
+}
+
+/// One label/value pair of a details grid.
+#[component]
+fn Item(label: T, #[prop(optional)] id: Option<&'static str>, children: Children) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="item">
+            <dt>{move || label.get(lang.get())}</dt>
+            <dd id=id>{children()}</dd>
+        </div>
+    }
+}
+
+fn or_dash(text: &str) -> String {
+    if text.trim().is_empty() {
+        "—".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Renders a loaded client.
+#[component]
+fn ClientView(detail: ClientDetail) -> impl IntoView {
+    let lang = use_lang();
+    let client = detail.client;
+    let sales = detail.sales;
+    let f = client.fields;
+    let id = client.id;
+    let category = f.category;
+    let industry = f.industry;
+    let location = f.location;
+    let created_at = client.created_at;
+    let updated_at = client.updated_at;
+    let facilities = f.facilities;
+    let channels = f.purchase_channels;
+    let demand = f.demand;
+    let delivery = f.delivery;
+    let online = f.online_ordering;
+    let card = f.membership_card_no;
+    let tags = f.tags;
+    let contacts = f.contacts;
+
+    let coordinates = move || match location {
+        Some(p) => format!("{:.6}, {:.6}", p.lat, p.lon),
+        None => "—".to_owned(),
+    };
+    let join_labels = move |labels: Vec<&'static str>, lang: Lang| {
+        if labels.is_empty() {
+            T::Nothing.get(lang).to_owned()
+        } else {
+            labels.join(if lang == Lang::Zh { "、" } else { ", " })
+        }
+    };
+    let products = demand.products.clone();
+    let monthly_demand = demand.monthly_tonnes;
+    let notes = demand.notes.clone();
+    let has_sales = sales.orders_12m > 0 || sales.monthly.iter().any(|m| m.tonnes > 0.0);
+    let months = sales.monthly.clone();
+    let first_order = sales.first_order_date;
+    let last_order = sales.last_order_date;
+
+    view! {
+        <div class="page-header">
+            <div>
+                <h1 id="client-name">{f.name.clone()}</h1>
+                <div class="header-badges">
+                    <span class=format!("badge badge-cat-{}", category.code())>{move || category.label(lang.get())}</span>
+                    <span class="badge">{move || industry.label(lang.get())}</span>
+                    <span class="mono muted">{f.uscc.clone()}</span>
+                </div>
+            </div>
+            <a class="btn btn-primary" id="edit-client" href=format!("/clients/{id}/edit")>
+                {move || T::Edit.get(lang.get())}
+            </a>
+        </div>
+
+        <div class="detail-grid">
+            <section class="card section" id="section-basic">
+                <h2>{move || T::BasicInfo.get(lang.get())}</h2>
+                <dl class="items">
+                    <Item label=T::Name>{f.name.clone()}</Item>
+                    <Item label=T::Uscc id="client-uscc"><span class="mono">{f.uscc.clone()}</span></Item>
+                    <Item label=T::Category>{move || category.label(lang.get())}</Item>
+                    <Item label=T::Industry>{move || industry.label(lang.get())}</Item>
+                    <Item label=T::Address>{or_dash(&f.address)}</Item>
+                    <Item label=T::Location><span class="mono">{coordinates}</span></Item>
+                    <Item label=T::OrgUnit>{client.org_unit_name.clone()}</Item>
+                    <Item label=T::AccountManager>{client.account_manager_name.clone()}</Item>
+                    <Item label=T::CreatedAt>{move || i18n::format_datetime(created_at, lang.get())}</Item>
+                    <Item label=T::UpdatedAt>{move || i18n::format_datetime(updated_at, lang.get())}</Item>
+                </dl>
+            </section>
+
+            <section class="card section" id="section-sales">
+                <h2>{move || T::Sales.get(lang.get())}</h2>
+                <div class="kpis">
+                    <div class="kpi">
+                        <div class="kpi-label">{move || T::Orders12m.get(lang.get())}</div>
+                        <div class="kpi-value">{i18n::format_count(sales.orders_12m.max(0) as u64)}</div>
+                    </div>
+                    <div class="kpi">
+                        <div class="kpi-label">{move || T::Tonnes12m.get(lang.get())}</div>
+                        <div class="kpi-value" id="sales-tonnes">
+                            {move || i18n::format_tonnes(sales.tonnes_12m, lang.get())}
+                        </div>
+                    </div>
+                    <div class="kpi">
+                        <div class="kpi-label">{move || T::Amount12m.get(lang.get())}</div>
+                        <div class="kpi-value" id="sales-amount">
+                            {move || i18n::format_yuan(sales.amount_yuan_12m, lang.get())}
+                        </div>
+                    </div>
+                </div>
+                <dl class="items items-compact">
+                    <Item label=T::FirstOrder>
+                        {move || first_order.map(|d| i18n::format_date(d, lang.get())).unwrap_or_else(|| "—".into())}
+                    </Item>
+                    <Item label=T::LastOrder>
+                        {move || last_order.map(|d| i18n::format_date(d, lang.get())).unwrap_or_else(|| "—".into())}
+                    </Item>
+                </dl>
+                <h3>{move || T::MonthlyVolume.get(lang.get())}</h3>
+                {if has_sales {
+                    view! { <VolumeChart months=months/> }.into_any()
+                } else {
+                    view! { <p class="muted">{move || T::NoSales.get(lang.get())}</p> }.into_any()
+                }}
+            </section>
+
+            <section class="card section" id="section-contacts">
+                <h2>{move || T::Contacts.get(lang.get())}</h2>
+                {if contacts.is_empty() {
+                    view! { <p class="muted">{move || T::NoContacts.get(lang.get())}</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="contact-list">
+                            {contacts
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, c)| {
+                                    let tel = format!("tel:{}", c.phone.replace(' ', ""));
+                                    view! {
+                                        <li class="contact">
+                                            <div>
+                                                <strong>{c.name}</strong>
+                                                {(!c.title.is_empty()).then(|| view! { <span class="muted">" · " {c.title}</span> })}
+                                                {(i == 0)
+                                                    .then(|| {
+                                                        view! {
+                                                            <span class="badge badge-info">
+                                                                {move || T::MainContact.get(lang.get())}
+                                                            </span>
+                                                        }
+                                                    })}
+                                            </div>
+                                            <a class="mono" href=tel>{c.phone}</a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
+                }}
+            </section>
+
+            <section class="card section" id="section-facilities">
+                <h2>{move || T::Facilities.get(lang.get())}</h2>
+                <dl class="items items-compact">
+                    <Item label=T::TankCount>{facilities.tank_count.to_string()}</Item>
+                    <Item label=T::TankCapacity>{i18n::format_number(facilities.tank_capacity_m3, 0, 3)}</Item>
+                    <Item label=T::DispenserCount>{facilities.dispenser_count.to_string()}</Item>
+                    <Item label=T::VehicleCount>{facilities.vehicle_count.to_string()}</Item>
+                </dl>
+            </section>
+
+            <section class="card section" id="section-demand">
+                <h2>{move || T::PurchaseAndDemand.get(lang.get())}</h2>
+                <dl class="items items-compact">
+                    <Item label=T::PurchaseChannels>
+                        {move || {
+                            let lang = lang.get();
+                            join_labels(channels.iter().map(|c| c.label(lang)).collect(), lang)
+                        }}
+                    </Item>
+                    <Item label=T::Products>
+                        {move || {
+                            let lang = lang.get();
+                            join_labels(products.iter().map(|p| p.label(lang)).collect(), lang)
+                        }}
+                    </Item>
+                    <Item label=T::MonthlyDemand>
+                        {monthly_demand.map(|t| i18n::format_number(t, 0, 3)).unwrap_or_else(|| "—".into())}
+                    </Item>
+                    <Item label=T::Notes>{or_dash(&notes)}</Item>
+                </dl>
+            </section>
+
+            <section class="card section" id="section-services">
+                <h2>{move || T::Services.get(lang.get())}</h2>
+                <dl class="items items-compact">
+                    <Item label=T::Delivery>{move || i18n::format_bool(delivery, lang.get())}</Item>
+                    <Item label=T::MembershipCard>{or_dash(card.as_deref().unwrap_or(""))}</Item>
+                    <Item label=T::OnlineOrdering>
+                        {move || {
+                            if online.registered {
+                                T::Registered.get(lang.get())
+                            } else {
+                                T::NotRegistered.get(lang.get())
+                            }
+                        }}
+                    </Item>
+                    <Item label=T::RegisteredOn>
+                        {move || {
+                            online.registered_on.map(|d| i18n::format_date(d, lang.get())).unwrap_or_else(|| "—".into())
+                        }}
+                    </Item>
+                    <Item label=T::OnlineAccount>{or_dash(online.account.as_deref().unwrap_or(""))}</Item>
+                </dl>
+            </section>
+
+            <section class="card section" id="section-tags">
+                <h2>{move || T::Tags.get(lang.get())}</h2>
+                {if tags.is_empty() {
+                    view! { <p class="muted">{move || T::NoTags.get(lang.get())}</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="tags">
+                            {tags.into_iter().map(|t| view! { <span class="tag">{t}</span> }).collect_view()}
+                        </div>
+                    }
+                        .into_any()
+                }}
+            </section>
+        </div>
+    }
+}

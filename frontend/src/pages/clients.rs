@@ -1,0 +1,604 @@
+//! The client list: search, filters, sort and server-side paging, all kept in the URL.
+
+use crate::api::{self, client_query_string};
+use crate::app::OrgUnits;
+use crate::components::{cities, city_and_county, counties_of, parse_uuid, ErrorBox, LoadingLine};
+use crate::i18n::{self, T};
+use crate::state::use_lang;
+use domain::client::{
+    ClientCategory, ClientPage, ClientQuery, ClientSort, ClientSummary, Industry, DEFAULT_PER_PAGE,
+    MAX_PER_PAGE,
+};
+use domain::org::{OrgUnit, Role};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+
+/// Page sizes offered.
+const PER_PAGE_CHOICES: [u64; 4] = [20, 50, 100, 200];
+/// Quiet time after the last keystroke before the search runs.
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(350);
+
+/// Reads the list state from the URL's query; anything unparsable falls back to the default.
+fn query_from_map(map: &ParamsMap) -> ClientQuery {
+    let text = |key: &str| {
+        map.get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let number = |key: &str| text(key).and_then(|v| v.parse::<u64>().ok());
+    ClientQuery {
+        q: text("q"),
+        org_unit_id: text("org_unit_id").and_then(|v| parse_uuid(&v)),
+        category: text("category").and_then(|v| ClientCategory::from_code(&v)),
+        industry: text("industry").and_then(|v| Industry::from_code(&v)),
+        account_manager_id: text("account_manager_id").and_then(|v| parse_uuid(&v)),
+        sort: text("sort").and_then(|v| ClientSort::from_code(&v)),
+        page: number("page").filter(|p| *p >= 1).unwrap_or(1),
+        per_page: number("per_page")
+            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+            .unwrap_or(DEFAULT_PER_PAGE),
+    }
+}
+
+/// The list page's URL for a query.
+fn list_url(query: &ClientQuery) -> String {
+    let qs = client_query_string(query);
+    if qs.is_empty() {
+        "/clients".to_owned()
+    } else {
+        format!("/clients?{qs}")
+    }
+}
+
+/// Page numbers to offer around the current one; `None` stands for an ellipsis.
+fn page_numbers(current: u64, last: u64) -> Vec<Option<u64>> {
+    let mut pages = Vec::new();
+    let from = current.saturating_sub(2).max(1);
+    let to = (current + 2).min(last);
+    if from > 1 {
+        pages.push(Some(1));
+        if from > 2 {
+            pages.push(None);
+        }
+    }
+    pages.extend((from..=to).map(Some));
+    if to < last {
+        if to + 1 < last {
+            pages.push(None);
+        }
+        pages.push(Some(last));
+    }
+    pages
+}
+
+/// `/clients`: the filterable, paged client list.
+#[component]
+pub fn ClientListPage() -> impl IntoView {
+    let lang = use_lang();
+    let navigate = use_navigate();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| query_map.with(query_from_map));
+
+    // Filters change the URL (history entry per change, so back/forward step through them);
+    // the page re-reads its state from the URL.
+    let go = move |q: ClientQuery, replace: bool| {
+        navigate(
+            &list_url(&q),
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let set_filter = {
+        let go = go.clone();
+        move |change: &dyn Fn(&mut ClientQuery)| {
+            let mut q = query.get_untracked();
+            change(&mut q);
+            q.page = 1;
+            go(q, false);
+        }
+    };
+
+    let clients = LocalResource::new(move || {
+        let q = query.get();
+        async move { api::list_clients(&q).await }
+    });
+
+    let org_units = use_context::<OrgUnits>();
+    let units = Memo::new(move |_| {
+        org_units
+            .and_then(|OrgUnits(r)| r.get())
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    });
+    let selected = Memo::new(move |_| {
+        let id = query.with(|q| q.org_unit_id);
+        units.with(|u| city_and_county(u, id))
+    });
+    let unit_filter = Memo::new(move |_| query.with(|q| q.org_unit_id));
+    let managers = LocalResource::new(move || {
+        let unit = unit_filter.get();
+        async move { api::users(Some(Role::AccountManager), unit).await }
+    });
+
+    // Search box: typed text lives here; the URL follows after a pause.
+    let search = RwSignal::new(query.with_untracked(|q| q.q.clone().unwrap_or_default()));
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        // Back/forward changes the URL's text: show it in the box.
+        let from_url = query.with(|q| q.q.clone().unwrap_or_default());
+        if search.with_untracked(|s| s.trim() != from_url) {
+            search.set(from_url);
+        }
+    });
+    let run_search = {
+        let go = go.clone();
+        move |text: String, replace: bool| {
+            let mut q = query.get_untracked();
+            let text = text.trim().to_owned();
+            if q.q.as_deref().unwrap_or("") == text {
+                return;
+            }
+            q.q = Some(text).filter(|t| !t.is_empty());
+            q.page = 1;
+            go(q, replace);
+        }
+    };
+    let on_search_input = {
+        let run_search = run_search.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            search.set(text.clone());
+            if let Some(handle) = timer.get_value() {
+                handle.clear();
+            }
+            let run_search = run_search.clone();
+            // Typing replaces the history entry so "back" does not step through every letter.
+            let handle =
+                set_timeout_with_handle(move || run_search(text, true), SEARCH_DEBOUNCE).ok();
+            timer.set_value(handle);
+        }
+    };
+    let on_search_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(handle) = timer.get_value() {
+            handle.clear();
+        }
+        run_search(search.get_untracked(), false);
+    };
+
+    let on_city = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let city = parse_uuid(&event_target_value(&ev));
+            set_filter(&|q| {
+                q.org_unit_id = city;
+                q.account_manager_id = None;
+            });
+        }
+    };
+    let on_county = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let county = parse_uuid(&event_target_value(&ev));
+            let city = selected.get_untracked().0;
+            set_filter(&|q| {
+                q.org_unit_id = county.or(city);
+                q.account_manager_id = None;
+            });
+        }
+    };
+    let on_category = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let value = ClientCategory::from_code(&event_target_value(&ev));
+            set_filter(&|q| q.category = value);
+        }
+    };
+    let on_industry = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let value = Industry::from_code(&event_target_value(&ev));
+            set_filter(&|q| q.industry = value);
+        }
+    };
+    let on_manager = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let value = parse_uuid(&event_target_value(&ev));
+            set_filter(&|q| q.account_manager_id = value);
+        }
+    };
+    let on_sort = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let value = ClientSort::from_code(&event_target_value(&ev));
+            set_filter(&|q| q.sort = value);
+        }
+    };
+    let on_per_page = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev)
+            .parse::<u64>()
+            .unwrap_or(DEFAULT_PER_PAGE);
+        set_filter(&|q| q.per_page = value);
+    };
+
+    let has_filters = move || {
+        query.with(|q| {
+            q.q.is_some()
+                || q.org_unit_id.is_some()
+                || q.category.is_some()
+                || q.industry.is_some()
+                || q.account_manager_id.is_some()
+        })
+    };
+
+    let unit_option = move |u: OrgUnit, is_selected: bool| {
+        view! {
+            <option value=u.id.to_string() prop:selected=is_selected>
+                {u.name}
+            </option>
+        }
+    };
+
+    view! {
+        <section class="page clients-page">
+            <div class="page-header">
+                <h1>{move || T::ClientList.get(lang.get())}</h1>
+                <a class="btn btn-primary" id="new-client" href="/clients/new">
+                    "+ "
+                    {move || T::NewClient.get(lang.get())}
+                </a>
+            </div>
+
+            <div class="card filters">
+                <form class="search-form" role="search" on:submit=on_search_submit>
+                    <input
+                        id="client-search"
+                        type="search"
+                        class="search-input"
+                        autocomplete="off"
+                        placeholder=move || T::SearchPlaceholder.get(lang.get())
+                        aria-label=move || T::Search.get(lang.get())
+                        prop:value=move || search.get()
+                        on:input=on_search_input
+                    />
+                    <button type="submit" class="btn">
+                        {move || T::Search.get(lang.get())}
+                    </button>
+                </form>
+                <div class="filter-grid">
+                    <select id="filter-city" aria-label=move || T::City.get(lang.get()) on:change=on_city>
+                        <option value="" prop:selected=move || selected.get().0.is_none()>
+                            {move || T::AllCities.get(lang.get())}
+                        </option>
+                        {move || {
+                            let current = selected.get().0;
+                            units
+                                .with(|u| cities(u))
+                                .into_iter()
+                                .map(|u| {
+                                    let is_selected = current == Some(u.id);
+                                    unit_option(u, is_selected)
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                    <select
+                        id="filter-county"
+                        aria-label=move || T::County.get(lang.get())
+                        prop:disabled=move || selected.get().0.is_none()
+                        on:change=on_county
+                    >
+                        <option value="" prop:selected=move || selected.get().1.is_none()>
+                            {move || T::AllCounties.get(lang.get())}
+                        </option>
+                        {move || {
+                            let (city, county) = selected.get();
+                            city.map(|city| {
+                                units
+                                    .with(|u| counties_of(u, city))
+                                    .into_iter()
+                                    .map(|u| {
+                                        let is_selected = county == Some(u.id);
+                                        unit_option(u, is_selected)
+                                    })
+                                    .collect_view()
+                            })
+                        }}
+                    </select>
+                    <select id="filter-category" aria-label=move || T::Category.get(lang.get()) on:change=on_category>
+                        <option value="" prop:selected=move || query.with(|q| q.category.is_none())>
+                            {move || T::AllCategories.get(lang.get())}
+                        </option>
+                        {ClientCategory::ALL
+                            .iter()
+                            .map(|c| {
+                                let c = *c;
+                                view! {
+                                    <option value=c.code() prop:selected=move || query.with(|q| q.category == Some(c))>
+                                        {move || c.label(lang.get())}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <select id="filter-industry" aria-label=move || T::Industry.get(lang.get()) on:change=on_industry>
+                        <option value="" prop:selected=move || query.with(|q| q.industry.is_none())>
+                            {move || T::AllIndustries.get(lang.get())}
+                        </option>
+                        {Industry::ALL
+                            .iter()
+                            .map(|i| {
+                                let i = *i;
+                                view! {
+                                    <option value=i.code() prop:selected=move || query.with(|q| q.industry == Some(i))>
+                                        {move || i.label(lang.get())}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <select id="filter-manager" aria-label=move || T::AccountManager.get(lang.get()) on:change=on_manager>
+                        <option value="" prop:selected=move || query.with(|q| q.account_manager_id.is_none())>
+                            {move || T::AllManagers.get(lang.get())}
+                        </option>
+                        {move || {
+                            let current = query.with(|q| q.account_manager_id);
+                            let mut list = managers.get().and_then(Result::ok).unwrap_or_default();
+                            list.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+                            list.into_iter()
+                                .map(|u| {
+                                    let is_selected = current == Some(u.id);
+                                    view! {
+                                        <option value=u.id.to_string() prop:selected=is_selected>
+                                            {u.display_name}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </div>
+            </div>
+
+            <div class="list-toolbar">
+                <span id="client-total" class="total">
+                    {move || {
+                        clients
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|p| i18n::format_total(p.total, lang.get()))
+                    }}
+                </span>
+                <Show when=has_filters>
+                    <a class="link" href="/clients">{move || T::ClearFilters.get(lang.get())}</a>
+                </Show>
+                <span class="spacer"></span>
+                <label class="inline-field">
+                    <span>{move || T::SortBy.get(lang.get())}</span>
+                    <select id="client-sort" on:change=on_sort>
+                        {ClientSort::ALL
+                            .iter()
+                            .map(|s| {
+                                let s = *s;
+                                view! {
+                                    <option
+                                        value=s.code()
+                                        prop:selected=move || query.with(|q| q.sort.unwrap_or(ClientSort::Name) == s)
+                                    >
+                                        {move || s.label(lang.get())}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="inline-field">
+                    <span>{move || T::PerPage.get(lang.get())}</span>
+                    <select id="client-per-page" on:change=on_per_page>
+                        {PER_PAGE_CHOICES
+                            .iter()
+                            .map(|n| {
+                                let n = *n;
+                                view! {
+                                    <option value=n.to_string() prop:selected=move || query.with(|q| q.per_page == n)>
+                                        {n.to_string()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
+
+            <Transition fallback=|| view! { <LoadingLine/> }>
+                {move || Suspend::new(async move {
+                    match clients.await {
+                        Ok(page) => view! { <ClientTable page=page query=query.get_untracked()/> }.into_any(),
+                        Err(error) => {
+                            view! { <ErrorBox error=error retry=move |_| clients.refetch()/> }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The rows of one page (a table on wide screens, cards on phones) and the pager.
+#[component]
+fn ClientTable(page: ClientPage, query: ClientQuery) -> impl IntoView {
+    let lang = use_lang();
+    if page.items.is_empty() {
+        return view! {
+            <div class="card empty-state">
+                <p>{move || T::NoClients.get(lang.get())}</p>
+            </div>
+        }
+        .into_any();
+    }
+    let last_page = page.total.div_ceil(page.per_page.max(1)).max(1);
+    let rows = page
+        .items
+        .into_iter()
+        .map(|c| view! { <ClientRow client=c/> })
+        .collect_view();
+    view! {
+        <div class="card table-card">
+            <table class="data-table client-table">
+                <thead>
+                    <tr>
+                        <th>{move || T::Name.get(lang.get())}</th>
+                        <th>{move || T::Category.get(lang.get())}</th>
+                        <th>{move || T::Industry.get(lang.get())}</th>
+                        <th>{move || T::OrgUnit.get(lang.get())}</th>
+                        <th>{move || T::AccountManager.get(lang.get())}</th>
+                        <th>{move || T::Contact.get(lang.get())}</th>
+                        <th>{move || T::UpdatedAt.get(lang.get())}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <Pager current=page.page last=last_page query=query/>
+    }
+    .into_any()
+}
+
+/// One client: a table row that turns into a card on narrow screens.
+#[component]
+fn ClientRow(client: ClientSummary) -> impl IntoView {
+    let lang = use_lang();
+    let navigate = use_navigate();
+    let href = format!("/clients/{}", client.id);
+    let href_for_click = href.clone();
+    // The whole row opens the client; the name link does the same for keyboards and
+    // "open in new tab", so a click on the link itself is left to the link.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let on_link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("a").ok().flatten())
+            .is_some();
+        if !on_link {
+            navigate(&href_for_click, NavigateOptions::default());
+        }
+    };
+    let category = client.category;
+    let industry = client.industry;
+    let updated_at = client.updated_at;
+    let contact = match (client.contact_name, client.contact_phone) {
+        (Some(name), Some(phone)) => format!("{name} {phone}"),
+        (Some(name), None) => name,
+        (None, Some(phone)) => phone,
+        (None, None) => "—".to_owned(),
+    };
+    view! {
+        <tr class="client-row" data-id=client.id.to_string() on:click=on_click>
+            <td class="cell-name">
+                <a class="client-link" href=href>{client.name}</a>
+                <div class="sub mono">{client.uscc}</div>
+            </td>
+            <td data-label=move || T::Category.get(lang.get())>
+                <span class=format!("badge badge-cat-{}", category.code())>{move || category.label(lang.get())}</span>
+            </td>
+            <td data-label=move || T::Industry.get(lang.get())>{move || industry.label(lang.get())}</td>
+            <td data-label=move || T::OrgUnit.get(lang.get())>{client.org_unit_name}</td>
+            <td data-label=move || T::AccountManager.get(lang.get())>{client.account_manager_name}</td>
+            <td data-label=move || T::Contact.get(lang.get())>{contact}</td>
+            <td data-label=move || T::UpdatedAt.get(lang.get()) class="nowrap">
+                {move || i18n::format_datetime(updated_at, lang.get())}
+            </td>
+        </tr>
+    }
+}
+
+/// Previous / numbered / next links; plain links so the router keeps history and URLs.
+#[component]
+fn Pager(current: u64, last: u64, query: ClientQuery) -> impl IntoView {
+    let lang = use_lang();
+    if last <= 1 {
+        return ().into_any();
+    }
+    let url_for = move |page: u64| {
+        let mut q = query.clone();
+        q.page = page;
+        list_url(&q)
+    };
+    let prev = (current > 1).then(|| url_for(current - 1));
+    let next = (current < last).then(|| url_for(current + 1));
+    let numbers = page_numbers(current, last)
+        .into_iter()
+        .map(|n| match n {
+            Some(n) if n == current => {
+                view! { <span class="page-link current" aria-current="page">{n.to_string()}</span> }
+                    .into_any()
+            }
+            Some(n) => {
+                view! { <a class="page-link" href=url_for(n)>{n.to_string()}</a> }.into_any()
+            }
+            None => view! { <span class="page-gap">"…"</span> }.into_any(),
+        })
+        .collect_view();
+    view! {
+        <nav class="pager" aria-label=move || T::Pagination.get(lang.get())>
+            {match prev {
+                Some(href) => {
+                    view! { <a class="page-link" rel="prev" href=href>{move || T::Previous.get(lang.get())}</a> }
+                        .into_any()
+                }
+                None => {
+                    view! { <span class="page-link disabled">{move || T::Previous.get(lang.get())}</span> }.into_any()
+                }
+            }}
+            {numbers}
+            {match next {
+                Some(href) => {
+                    view! { <a class="page-link" rel="next" href=href>{move || T::Next.get(lang.get())}</a> }
+                        .into_any()
+                }
+                None => view! { <span class="page-link disabled">{move || T::Next.get(lang.get())}</span> }.into_any(),
+            }}
+        </nav>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pager_shows_neighbours_and_both_ends() {
+        assert_eq!(page_numbers(1, 1), vec![Some(1)]);
+        assert_eq!(
+            page_numbers(1, 10),
+            vec![Some(1), Some(2), Some(3), None, Some(10)]
+        );
+        assert_eq!(
+            page_numbers(6, 12),
+            vec![
+                Some(1),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                None,
+                Some(12)
+            ]
+        );
+        assert_eq!(
+            page_numbers(4, 5),
+            vec![Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
+    }
+}

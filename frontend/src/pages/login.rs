@@ -1,0 +1,164 @@
+//! The sign-in page.
+
+use crate::api;
+use crate::app::LangSwitch;
+use crate::i18n::T;
+use crate::state::{use_app, use_lang};
+use domain::auth::{LoginRequest, LoginResponse};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+/// Where to go after signing in: the `next` query value when it is a path of this app.
+fn next_path(next: Option<String>) -> String {
+    // Only same-origin paths: an absolute URL here would be an open redirect.
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/login"))
+        .unwrap_or_else(|| "/clients".to_owned())
+}
+
+/// Username and password form; on success stores the token and opens the page asked for.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let app = use_app();
+    let lang = use_lang();
+    let navigate = use_navigate();
+    let query = use_query_map();
+
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    // A local message (empty fields) or the server's answer; both re-render on language change.
+    let missing_fields = RwSignal::new(false);
+
+    let login = Action::new_unsync(|req: &LoginRequest| {
+        let req = req.clone();
+        async move { api::login(&req).await }
+    });
+    let pending = login.pending();
+
+    // On success: remember the session and leave.
+    let nav = navigate.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(LoginResponse {
+            access_token, user, ..
+        })) = login.value().get()
+        {
+            app.sign_in(access_token, user);
+            let next = next_path(query.with_untracked(|q| q.get("next")));
+            nav(
+                &next,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    // Already signed in (e.g. the back button): go straight to the app.
+    Effect::new(move |_| {
+        if app.token.with(Option::is_some) && login.value().with_untracked(Option::is_none) {
+            navigate(
+                "/clients",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    let error_text = move || {
+        let lang = lang.get();
+        if missing_fields.get() {
+            return Some(T::CredentialsRequired.get(lang).to_owned());
+        }
+        match login.value().get() {
+            Some(Err(e)) => Some(e.message(lang)),
+            _ => None,
+        }
+    };
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let req = LoginRequest {
+            username: username.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        if req.username.is_empty() || req.password.is_empty() {
+            missing_fields.set(true);
+            return;
+        }
+        missing_fields.set(false);
+        login.dispatch(req);
+    };
+
+    view! {
+        <div class="login-page">
+            <div class="login-lang">
+                <LangSwitch/>
+            </div>
+            <form class="login-card card" on:submit=on_submit novalidate>
+                <div class="login-brand">
+                    <span class="brand-mark brand-mark-lg" aria-hidden="true">"油"</span>
+                    <div>
+                        <h1>{move || T::ProductName.get(lang.get())}</h1>
+                        <p class="muted">{move || T::Tagline.get(lang.get())}</p>
+                    </div>
+                </div>
+                <label class="field">
+                    <span class="field-label">{move || T::Username.get(lang.get())}</span>
+                    <input
+                        id="username"
+                        name="username"
+                        type="text"
+                        autocomplete="username"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        required
+                        prop:value=move || username.get()
+                        on:input=move |ev| username.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="field">
+                    <span class="field-label">{move || T::Password.get(lang.get())}</span>
+                    <input
+                        id="password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                        prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev))
+                    />
+                </label>
+                {move || {
+                    error_text()
+                        .map(|text| {
+                            view! {
+                                <div class="alert alert-error" id="login-error" role="alert">
+                                    {text}
+                                </div>
+                            }
+                        })
+                }}
+                <button
+                    id="login-submit"
+                    type="submit"
+                    class="btn btn-primary btn-block"
+                    prop:disabled=move || pending.get()
+                >
+                    {move || {
+                        if pending.get() {
+                            T::SigningIn.get(lang.get())
+                        } else {
+                            T::SignIn.get(lang.get())
+                        }
+                    }}
+                </button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,117 @@
+//! App-wide state: the session token, the signed-in user and the language.
+//!
+//! Persisted pieces (token, language) live in `localStorage` so a reload keeps the session; the
+//! reactive copies live in an [`AppState`] provided as context at the root.
+
+use domain::org::UserInfo;
+use domain::Lang;
+use leptos::prelude::*;
+
+const TOKEN_KEY: &str = "ygj.token";
+const LANG_KEY: &str = "ygj.lang";
+
+fn storage() -> Option<web_sys::Storage> {
+    // Storage may be unavailable (private mode, sandboxed frames): the app then works for the
+    // page's lifetime only, which is better than failing.
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Reads a value from `localStorage`.
+pub fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+/// Writes (or with `None`, removes) a value in `localStorage`.
+pub fn save(key: &str, value: Option<&str>) {
+    if let Some(s) = storage() {
+        // A failed write (quota, disabled storage) only costs persistence across reloads.
+        let _ = match value {
+            Some(v) => s.set_item(key, v),
+            None => s.remove_item(key),
+        };
+    }
+}
+
+/// The stored access token, if any.
+pub fn stored_token() -> Option<String> {
+    load(TOKEN_KEY).filter(|t| !t.is_empty())
+}
+
+/// Stores or forgets the access token.
+pub fn store_token(token: Option<&str>) {
+    save(TOKEN_KEY, token);
+}
+
+/// The stored language; Chinese when none was chosen.
+pub fn stored_lang() -> Lang {
+    match load(LANG_KEY).as_deref() {
+        Some("en") => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+/// Reactive state shared by every page.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// UI language.
+    pub lang: RwSignal<Lang>,
+    /// The access token; `None` means signed out.
+    pub token: RwSignal<Option<String>>,
+    /// The signed-in user, once known.
+    pub user: RwSignal<Option<UserInfo>>,
+}
+
+impl AppState {
+    /// State initialised from `localStorage`.
+    pub fn from_storage() -> Self {
+        Self {
+            lang: RwSignal::new(stored_lang()),
+            token: RwSignal::new(stored_token()),
+            user: RwSignal::new(None),
+        }
+    }
+
+    /// Switches the language and remembers the choice.
+    pub fn set_lang(&self, lang: Lang) {
+        save(LANG_KEY, Some(if lang == Lang::En { "en" } else { "zh" }));
+        set_document_lang(lang);
+        self.lang.set(lang);
+    }
+
+    /// Records a successful sign-in.
+    pub fn sign_in(&self, token: String, user: UserInfo) {
+        store_token(Some(&token));
+        self.token.set(Some(token));
+        self.user.set(Some(user));
+    }
+
+    /// Forgets the session; the protected pages then redirect to the sign-in page.
+    pub fn sign_out(&self) {
+        store_token(None);
+        self.token.set(None);
+        self.user.set(None);
+    }
+}
+
+/// Sets `<html lang>` so the browser picks fitting fonts and screen readers the right voice.
+pub fn set_document_lang(lang: Lang) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.set_attribute("lang", if lang == Lang::En { "en" } else { "zh-CN" });
+    }
+}
+
+/// The app state provided at the root.
+pub fn use_app() -> AppState {
+    // Provided by `App` before any page renders; a missing context is a programming error that
+    // a fresh state would only hide, but panicking is denied by lint, so fall back quietly.
+    use_context::<AppState>().unwrap_or_else(AppState::from_storage)
+}
+
+/// The current language, reactively.
+pub fn use_lang() -> Signal<Lang> {
+    let app = use_app();
+    Signal::derive(move || app.lang.get())
+}

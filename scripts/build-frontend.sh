@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the Leptos frontend into frontend/dist/, ready for the server to serve at `/`:
+#   app-<hash>.js, app-<hash>_bg.wasm, style-<hash>.css, index.html, each asset also as .gz and .br.
+# Hashed names let the server cache assets for a year; index.html is the only file that changes name-free.
+#
+# Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli equal to Cargo.lock's wasm-bindgen,
+# and npm binaryen in tests/e2e/node_modules (scripts/install-tools.sh installs all three).
+# Honours CARGO_TARGET_DIR (default: target/ in the workspace).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+log() { echo "[build-frontend] $*" >&2; }
+die() { echo "[build-frontend] error: $*" >&2; exit 1; }
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in
+  /*) ;;
+  *) target_dir="$root/$target_dir" ;;
+esac
+profile="wasm-release"
+crate="youguanjia-frontend"
+wasm_in="$target_dir/wasm32-unknown-unknown/$profile/${crate}.wasm"
+dist="$root/frontend/dist"
+wasm_opt="$root/tests/e2e/node_modules/.bin/wasm-opt"
+
+# Tools: check before the slow build so a missing one fails fast.
+want_bindgen=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+have_bindgen=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+[ -n "$have_bindgen" ] || die "wasm-bindgen not found; run scripts/install-tools.sh"
+[ "$want_bindgen" = "$have_bindgen" ] \
+  || die "wasm-bindgen CLI is $have_bindgen but Cargo.lock has $want_bindgen; run scripts/install-tools.sh"
+# Debian's binaryen makes a wasm that loads as a blank page; only the npm one (v132) is used.
+[ -x "$wasm_opt" ] || die "$wasm_opt missing; run scripts/install-tools.sh"
+command -v node >/dev/null || die "node is required (brotli compression)"
+command -v gzip >/dev/null || die "gzip is required"
+
+log "cargo build ($profile, wasm32) into $target_dir"
+cargo build -p "$crate" --target wasm32-unknown-unknown --profile "$profile"
+[ -f "$wasm_in" ] || die "expected $wasm_in after the build"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+log "wasm-bindgen"
+wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name app "$wasm_in"
+
+log "wasm-opt -Oz"
+"$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$work/app_bg.wasm" -o "$work/app_bg.opt.wasm"
+mv "$work/app_bg.opt.wasm" "$work/app_bg.wasm"
+
+hash_of() { sha256sum "$1" | cut -c1-16; }
+
+# The JS glue does not name the wasm file when init() gets an explicit path, so the wasm can be
+# renamed freely; hashing the JS after that keeps each name tied to its content.
+wasm_hash=$(hash_of "$work/app_bg.wasm")
+js_hash=$(hash_of "$work/app.js")
+css_hash=$(hash_of frontend/static/style.css)
+js_name="app-${js_hash}.js"
+wasm_name="app-${wasm_hash}_bg.wasm"
+css_name="style-${css_hash}.css"
+
+rm -rf "$dist"
+mkdir -p "$dist"
+cp "$work/app.js" "$dist/$js_name"
+cp "$work/app_bg.wasm" "$dist/$wasm_name"
+cp frontend/static/style.css "$dist/$css_name"
+sed -e "s|__JS__|$js_name|g" -e "s|__WASM__|$wasm_name|g" -e "s|__CSS__|$css_name|g" \
+  frontend/index.html > "$dist/index.html"
+grep -q "__" "$dist/index.html" && die "index.html still has a placeholder"
+
+log "precompressing (gzip -9, brotli q11)"
+for f in "$dist"/*; do
+  gzip -9 -k -n -f "$f"
+done
+node -e '
+  const fs = require("fs"), zlib = require("zlib");
+  for (const f of process.argv.slice(1)) {
+    const out = zlib.brotliCompressSync(fs.readFileSync(f), {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: fs.statSync(f).size,
+      },
+    });
+    fs.writeFileSync(f + ".br", out);
+  }
+' $(find "$dist" -maxdepth 1 -type f ! -name '*.gz' ! -name '*.br' | sort)
+
+size() { stat -c %s "$1"; }
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
+w="$dist/$wasm_name"
+echo "frontend/dist written:"
+ls -l "$dist" | awk 'NR > 1 { printf "  %-48s %9d\n", $9, $5 }'
+echo "wasm: raw $(kb "$(size "$w")"), gzip $(kb "$(size "$w.gz")"), brotli $(kb "$(size "$w.br")")"
