@@ -87,11 +87,24 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OrgUnits::ParentId).uuid().null())
                     .col(ColumnDef::new(OrgUnits::Level).string_len(16).not_null())
                     .col(ColumnDef::new(OrgUnits::Name).string_len(100).not_null())
-                    .col(ColumnDef::new(OrgUnits::Code).string_len(12).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(OrgUnits::Code)
+                            .string_len(12)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(OrgUnits::BaseLat).double().null())
                     .col(ColumnDef::new(OrgUnits::BaseLon).double().null())
-                    .col(ColumnDef::new(OrgUnits::CreatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(OrgUnits::Table, OrgUnits::ParentId).to(OrgUnits::Table, OrgUnits::Id))
+                    .col(
+                        ColumnDef::new(OrgUnits::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(OrgUnits::Table, OrgUnits::ParentId)
+                            .to(OrgUnits::Table, OrgUnits::Id),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -100,30 +113,72 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Users::Username).string_len(64).not_null().unique_key())
-                    .col(ColumnDef::new(Users::DisplayName).string_len(100).not_null())
+                    .col(
+                        ColumnDef::new(Users::Username)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::DisplayName)
+                            .string_len(100)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Users::Role).string_len(32).not_null())
                     .col(ColumnDef::new(Users::OrgUnitId).uuid().not_null())
                     .col(ColumnDef::new(Users::PasswordHash).string_len(255).null())
                     .col(ColumnDef::new(Users::Phone).string_len(32).null())
                     .col(ColumnDef::new(Users::Email).string_len(255).null())
-                    .col(ColumnDef::new(Users::EmployeeId).string_len(64).null().unique_key())
-                    .col(ColumnDef::new(Users::Active).boolean().not_null().default(true))
-                    .col(ColumnDef::new(Users::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Users::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(Users::Table, Users::OrgUnitId).to(OrgUnits::Table, OrgUnits::Id))
+                    .col(
+                        ColumnDef::new(Users::EmployeeId)
+                            .string_len(64)
+                            .null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::Active)
+                            .boolean()
+                            .not_null()
+                            .default(true),
+                    )
+                    .col(
+                        ColumnDef::new(Users::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Users::Table, Users::OrgUnitId)
+                            .to(OrgUnits::Table, OrgUnits::Id),
+                    )
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_users_org_unit").table(Users::Table).col(Users::OrgUnitId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_users_org_unit")
+                    .table(Users::Table)
+                    .col(Users::OrgUnitId)
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
                 Table::create()
                     .table(Clients::Table)
                     .col(ColumnDef::new(Clients::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Clients::Uscc).string_len(18).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Clients::Uscc)
+                            .string_len(18)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Clients::Name).string_len(200).not_null())
                     .col(ColumnDef::new(Clients::Category).string_len(32).not_null())
                     .col(ColumnDef::new(Clients::Industry).string_len(32).not_null())
@@ -137,14 +192,34 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Clients::PurchaseChannels).json().not_null())
                     .col(ColumnDef::new(Clients::Demand).json().not_null())
                     .col(ColumnDef::new(Clients::Delivery).boolean().not_null())
-                    .col(ColumnDef::new(Clients::MembershipCardNo).string_len(64).null())
+                    .col(
+                        ColumnDef::new(Clients::MembershipCardNo)
+                            .string_len(64)
+                            .null(),
+                    )
                     .col(ColumnDef::new(Clients::OnlineOrdering).json().not_null())
                     .col(ColumnDef::new(Clients::Tags).json().not_null())
                     .col(ColumnDef::new(Clients::SearchText).text().not_null())
-                    .col(ColumnDef::new(Clients::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Clients::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(Clients::Table, Clients::OrgUnitId).to(OrgUnits::Table, OrgUnits::Id))
-                    .foreign_key(ForeignKey::create().from(Clients::Table, Clients::AccountManagerId).to(Users::Table, Users::Id))
+                    .col(
+                        ColumnDef::new(Clients::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Clients::Table, Clients::OrgUnitId)
+                            .to(OrgUnits::Table, OrgUnits::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Clients::Table, Clients::AccountManagerId)
+                            .to(Users::Table, Users::Id),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -154,23 +229,69 @@ impl MigrationTrait for Migration {
             ("ix_clients_name", Clients::Name),
             ("ix_clients_updated_at", Clients::UpdatedAt),
         ] {
-            manager.create_index(Index::create().name(name).table(Clients::Table).col(col).to_owned()).await?;
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Clients::Table)
+                        .col(col)
+                        .to_owned(),
+                )
+                .await?;
         }
         manager
             .create_table(
                 Table::create()
                     .table(SalesOrders::Table)
-                    .col(ColumnDef::new(SalesOrders::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(SalesOrders::OrderNo).string_len(64).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(SalesOrders::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(SalesOrders::OrderNo)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(SalesOrders::ClientId).uuid().not_null())
                     .col(ColumnDef::new(SalesOrders::OrderDate).date().not_null())
-                    .col(ColumnDef::new(SalesOrders::Product).string_len(32).not_null())
-                    .col(ColumnDef::new(SalesOrders::QuantityKg).big_integer().not_null())
-                    .col(ColumnDef::new(SalesOrders::AmountFen).big_integer().not_null())
-                    .col(ColumnDef::new(SalesOrders::Channel).string_len(32).not_null())
-                    .col(ColumnDef::new(SalesOrders::Depot).string_len(100).not_null())
-                    .col(ColumnDef::new(SalesOrders::CreatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(SalesOrders::Table, SalesOrders::ClientId).to(Clients::Table, Clients::Id))
+                    .col(
+                        ColumnDef::new(SalesOrders::Product)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SalesOrders::QuantityKg)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SalesOrders::AmountFen)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SalesOrders::Channel)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SalesOrders::Depot)
+                            .string_len(100)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SalesOrders::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(SalesOrders::Table, SalesOrders::ClientId)
+                            .to(Clients::Table, Clients::Id),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -185,7 +306,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_sales_orders_date").table(SalesOrders::Table).col(SalesOrders::OrderDate).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_sales_orders_date")
+                    .table(SalesOrders::Table)
+                    .col(SalesOrders::OrderDate)
+                    .to_owned(),
+            )
             .await?;
         Ok(())
     }

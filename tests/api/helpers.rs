@@ -45,7 +45,8 @@ impl Drop for TempDir {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("YGJ_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("YGJ_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 fn with_database(url: &str, database: &str) -> String {
@@ -62,11 +63,19 @@ pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
     let dir = TempDir(std::env::temp_dir().join(format!("ygj-test-{id}")));
     std::fs::create_dir_all(&dir.0).expect("temp dir");
     let (url, pg_database) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.0.join("test.sqlite").display()), None),
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.0.join("test.sqlite").display()),
+            None,
+        ),
         Backend::Postgres => {
             let name = format!("ygj_test_{id}");
-            let admin = Database::connect(pg_admin_url()).await.expect("PostgreSQL must be reachable (YGJ_TEST_PG_URL)");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let admin = Database::connect(pg_admin_url())
+                .await
+                .expect("PostgreSQL must be reachable (YGJ_TEST_PG_URL)");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             admin.close().await.ok();
             (with_database(&pg_admin_url(), &name), Some(name))
         }
@@ -85,13 +94,28 @@ pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
     let now = Utc.from_utc_datetime(&today().and_hms_opt(9, 0, 0).expect("time"));
     let clock: SharedClock = Arc::new(FixedClock(now));
     if scale > 0.0 {
-        let config = demo::DemoConfig { seed: 7, scale, as_of: today() };
-        api::demo_seed::seed_demo(&store, &config, now).await.expect("demo");
+        let config = demo::DemoConfig {
+            seed: 7,
+            scale,
+            as_of: today(),
+        };
+        api::demo_seed::seed_demo(&store, &config, now)
+            .await
+            .expect("demo");
     }
-    let app = Application::build(&settings, store.clone(), clock).await.expect("build");
+    let app = Application::build(&settings, store.clone(), clock)
+        .await
+        .expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), store, backend, pg_database, _dir: dir }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        store,
+        backend,
+        pg_database,
+        _dir: dir,
+    }
 }
 
 /// The default test app: a small demo (about 120 clients).
@@ -122,7 +146,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
@@ -132,11 +161,23 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Drops the PostgreSQL test database (the SQLite file goes with the temp dir).
@@ -144,7 +185,9 @@ impl TestApp {
         if let Some(name) = &self.pg_database {
             self.store.connection().clone().close().await.ok();
             if let Ok(admin) = Database::connect(pg_admin_url()).await {
-                let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
                 admin.close().await.ok();
             }
         }

@@ -5,12 +5,16 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use domain::error::ErrorCode;
 use domain::org::{DataScope, Role, UserInfo};
 use futures_util::future::LocalBoxFuture;
-use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -40,20 +44,33 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
 impl TokenKeys {
     /// Keys from the HMAC secret.
     pub fn new(secret: &[u8], ttl_secs: i64) -> Self {
-        TokenKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), ttl_secs }
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl_secs,
+        }
     }
 
     /// A signed access token for `user`, valid from `now` for the TTL.
     pub fn issue(&self, user: &UserInfo, now: i64) -> Result<String, ApiError> {
-        let claims = Claims { sub: user.id, role: user.role, iat: now, exp: now + self.ttl_secs, jti: Uuid::new_v4() };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Unexpected(e.into()))
+        let claims = Claims {
+            sub: user.id,
+            role: user.role,
+            iat: now,
+            exp: now + self.ttl_secs,
+            jti: Uuid::new_v4(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Unexpected(e.into()))
     }
 
     /// The claims of a valid token at time `now`.
@@ -61,11 +78,13 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the injected clock below, not the system time.
         validation.validate_exp = false;
-        validation.required_spec_claims = ["exp".to_owned(), "sub".to_owned()].into_iter().collect();
-        let data = decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => ApiError::Unauthorized(ErrorCode::TokenExpired),
-            _ => ApiError::Unauthorized(ErrorCode::Unauthorized),
-        })?;
+        validation.required_spec_claims =
+            ["exp".to_owned(), "sub".to_owned()].into_iter().collect();
+        let data =
+            decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => ApiError::Unauthorized(ErrorCode::TokenExpired),
+                _ => ApiError::Unauthorized(ErrorCode::Unauthorized),
+            })?;
         if data.claims.exp <= now {
             return Err(ApiError::Unauthorized(ErrorCode::TokenExpired));
         }
@@ -84,7 +103,13 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 
 /// Whether `password` matches the PHC string.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok()).unwrap_or(false)
+    PasswordHash::new(phc)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 /// The signed-in user of a request (any route that takes it requires a valid bearer token).
@@ -98,7 +123,12 @@ impl AuthUser {
     /// Which clients this user may see.
     pub async fn scope(&self, state: &AppState) -> Result<DataScope, ApiError> {
         let tree = state.store.org_tree().await?;
-        Ok(DataScope::for_user(self.user.role, self.user.id, self.user.org_unit_id, &tree))
+        Ok(DataScope::for_user(
+            self.user.role,
+            self.user.id,
+            self.user.org_unit_id,
+            &tree,
+        ))
     }
 
     /// Refuses roles that may only read.
@@ -113,7 +143,10 @@ impl AuthUser {
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequest for AuthUser {
@@ -124,11 +157,16 @@ impl FromRequest for AuthUser {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("app state missing")))?;
+            let state =
+                state.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("app state missing")))?;
             let token = token.ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
             let claims = state.keys.verify(&token, state.clock.now().timestamp())?;
             // Re-read the user so a deactivated account or a changed role takes effect at once.
-            let user = state.store.user(claims.sub).await?.ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
+            let user = state
+                .store
+                .user(claims.sub)
+                .await?
+                .ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
             Ok(AuthUser { user })
         })
     }
@@ -154,7 +192,10 @@ mod tests {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let token = keys.issue(&user(), 1_000).expect("token");
         assert_eq!(keys.verify(&token, 1_059).expect("valid").sub, user().id);
-        assert!(matches!(keys.verify(&token, 1_060), Err(ApiError::Unauthorized(ErrorCode::TokenExpired))));
+        assert!(matches!(
+            keys.verify(&token, 1_060),
+            Err(ApiError::Unauthorized(ErrorCode::TokenExpired))
+        ));
     }
 
     #[test]
@@ -162,7 +203,10 @@ mod tests {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let other = TokenKeys::new(b"ffffffffffffffffffffffffffffffff", 60);
         let token = other.issue(&user(), 1_000).expect("token");
-        assert!(matches!(keys.verify(&token, 1_001), Err(ApiError::Unauthorized(ErrorCode::Unauthorized))));
+        assert!(matches!(
+            keys.verify(&token, 1_001),
+            Err(ApiError::Unauthorized(ErrorCode::Unauthorized))
+        ));
         assert!(keys.verify("not.a.jwt", 1_001).is_err());
     }
 

@@ -44,14 +44,20 @@ pub enum ConfigError {
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// Reads (or creates, 0600) the JWT secret kept in the data directory when none is configured,
 /// so tokens survive restarts without anyone having to invent a secret.
 fn secret_from_data_dir(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     let path = data_dir.join("jwt_secret");
-    let err = |source| ConfigError::DataDir { path: path.clone(), source };
+    let err = |source| ConfigError::DataDir {
+        path: path.clone(),
+        source,
+    };
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if existing.len() >= 32 {
@@ -75,21 +81,35 @@ impl Settings {
     /// `YGJ_ACCESS_TOKEN_TTL`, `YGJ_FRONTEND_DIR`; creates the data directory.
     pub fn from_env() -> Result<Self, ConfigError> {
         let data_dir = PathBuf::from(var("YGJ_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
-        std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir { path: data_dir.clone(), source })?;
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("youguanjia.sqlite").display()));
+        std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("youguanjia.sqlite").display()
+            )
+        });
         let jwt_secret = match var("YGJ_JWT_SECRET") {
             Some(s) if s.len() < 32 => {
-                return Err(ConfigError::Invalid { name: "YGJ_JWT_SECRET", reason: "must be at least 32 characters".into() })
+                return Err(ConfigError::Invalid {
+                    name: "YGJ_JWT_SECRET",
+                    reason: "must be at least 32 characters".into(),
+                })
             }
             Some(s) => s.into_bytes(),
             None => secret_from_data_dir(&data_dir)?,
         };
         let access_token_ttl_secs = match var("YGJ_ACCESS_TOKEN_TTL") {
-            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
-                name: "YGJ_ACCESS_TOKEN_TTL",
-                reason: "must be a positive number of seconds".into(),
-            })?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "YGJ_ACCESS_TOKEN_TTL",
+                    reason: "must be a positive number of seconds".into(),
+                })?,
             None => 8 * 3600,
         };
         Ok(Settings {
@@ -98,7 +118,9 @@ impl Settings {
             data_dir,
             jwt_secret,
             access_token_ttl_secs,
-            frontend_dir: PathBuf::from(var("YGJ_FRONTEND_DIR").unwrap_or_else(|| "frontend/dist".to_owned())),
+            frontend_dir: PathBuf::from(
+                var("YGJ_FRONTEND_DIR").unwrap_or_else(|| "frontend/dist".to_owned()),
+            ),
             max_json_bytes: 2 * 1024 * 1024,
         })
     }

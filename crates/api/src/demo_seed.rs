@@ -23,7 +23,11 @@ pub struct DemoStats {
 }
 
 /// Generates the demo for `config` and writes it in one transaction.
-pub async fn seed_demo(store: &Store, config: &DemoConfig, now: DateTime<Utc>) -> anyhow::Result<DemoStats> {
+pub async fn seed_demo(
+    store: &Store,
+    config: &DemoConfig,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DemoStats> {
     let started = std::time::Instant::now();
     let data = demo::generate(config);
     // One hash for every demo account: argon2 is slow on purpose, and they share the password.
@@ -44,7 +48,11 @@ pub async fn seed_demo(store: &Store, config: &DemoConfig, now: DateTime<Utc>) -
                 employee_id: Some(u.employee_id),
             })
             .collect(),
-        clients: data.clients.into_iter().map(|c| (c.id, c.fields, c.created_at)).collect(),
+        clients: data
+            .clients
+            .into_iter()
+            .map(|c| (c.id, c.fields, c.created_at))
+            .collect(),
         orders: data.orders,
     };
     let generate_secs = started.elapsed().as_secs_f64();

@@ -78,7 +78,9 @@ impl ApiError {
                 format!("有 {} 个字段不符合要求", errors.0.len()),
                 errors.0.clone(),
             ),
-            ApiError::MalformedJson(e) => (e.message.clone(), e.message_zh.clone(), vec![e.clone()]),
+            ApiError::MalformedJson(e) => {
+                (e.message.clone(), e.message_zh.clone(), vec![e.clone()])
+            }
             ApiError::PayloadTooLarge { limit } => (
                 format!("The request body is larger than {limit} bytes"),
                 format!("请求体超过 {limit} 字节的上限"),
@@ -88,7 +90,11 @@ impl ApiError {
                 let e = FieldError::duplicate(field);
                 (e.message.clone(), e.message_zh.clone(), vec![e])
             }
-            _ => (code.label_en().to_owned(), code.label_zh().to_owned(), vec![]),
+            _ => (
+                code.label_en().to_owned(),
+                code.label_zh().to_owned(),
+                vec![],
+            ),
         };
         Problem {
             problem_type: format!("/problems/{}", code.code()),

@@ -18,15 +18,25 @@ fn is_json(req: &HttpRequest) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| {
-            let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false)
 }
 
 /// Turns a serde error at `path` into a field error in both languages.
 pub fn json_field_error(path: &str, error: &serde_json::Error) -> FieldError {
-    let field = if path.is_empty() || path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path.is_empty() || path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     let text = error.to_string();
     // serde's messages end with " at line L column C"; the position is noise for a field error.
     let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
@@ -34,10 +44,19 @@ pub fn json_field_error(path: &str, error: &serde_json::Error) -> FieldError {
         ("unknown_field", format!("{field}：不认识的字段（{text}）"))
     } else if text.starts_with("missing field") {
         ("required", format!("{field}：缺少必填字段（{text}）"))
-    } else if text.starts_with("invalid type") || text.starts_with("invalid value") || text.starts_with("unknown variant") {
-        ("invalid_type", format!("{field}：类型或取值不正确（{text}）"))
+    } else if text.starts_with("invalid type")
+        || text.starts_with("invalid value")
+        || text.starts_with("unknown variant")
+    {
+        (
+            "invalid_type",
+            format!("{field}：类型或取值不正确（{text}）"),
+        )
     } else {
-        ("malformed_json", format!("{field}：JSON 格式错误（{text}）"))
+        (
+            "malformed_json",
+            format!("{field}：JSON 格式错误（{text}）"),
+        )
     };
     FieldError::new(field.clone(), code, format!("{field}: {text}"), zh)
 }
@@ -54,19 +73,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             if !json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
-                _ => ApiError::MalformedJson(FieldError::new(
-                    "body",
-                    "malformed_json",
-                    "body: the request body could not be read",
-                    "body：无法读取请求体",
-                )),
-            })?;
+            let bytes = bytes
+                .await
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+                    _ => ApiError::MalformedJson(FieldError::new(
+                        "body",
+                        "malformed_json",
+                        "body: the request body could not be read",
+                        "body：无法读取请求体",
+                    )),
+                })?;
             let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-            let value: T = serde_path_to_error::deserialize(&mut deserializer)
-                .map_err(|e| ApiError::MalformedJson(json_field_error(&e.path().to_string(), e.inner())))?;
-            deserializer.end().map_err(|e| ApiError::MalformedJson(json_field_error("", &e)))?;
+            let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                ApiError::MalformedJson(json_field_error(&e.path().to_string(), e.inner()))
+            })?;
+            deserializer
+                .end()
+                .map_err(|e| ApiError::MalformedJson(json_field_error("", &e)))?;
             Ok(ValidJson(value))
         })
     }
@@ -79,7 +103,13 @@ pub struct JsonLimit(pub usize);
 /// Query strings that fail to parse become a validation problem naming the parameter.
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let text = err.to_string();
-    ApiError::field(FieldError::new("query", "invalid_value", format!("query: {text}"), format!("查询参数有误：{text}"))).into()
+    ApiError::field(FieldError::new(
+        "query",
+        "invalid_value",
+        format!("query: {text}"),
+        format!("查询参数有误：{text}"),
+    ))
+    .into()
 }
 
 /// Malformed path parameters (e.g. an id that is not a UUID) find nothing.

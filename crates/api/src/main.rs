@@ -11,7 +11,11 @@ use std::sync::Arc;
 use store::Store;
 
 #[derive(Parser)]
-#[command(name = "youguanjia", version, about = "油管家 Youguanjia — client management for refined-oil direct and distribution sales")]
+#[command(
+    name = "youguanjia",
+    version,
+    about = "油管家 Youguanjia — client management for refined-oil direct and distribution sales"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,12 +51,20 @@ enum Command {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database_url).await.context("connecting to the database")?;
+    let store = Store::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
     store.migrate().await.context("running migrations")?;
     Ok(store)
 }
 
-async fn demo(store: &Store, scale: f64, seed: u64, as_of: Option<NaiveDate>, clock: &SharedClock) -> anyhow::Result<()> {
+async fn demo(
+    store: &Store,
+    scale: f64,
+    seed: u64,
+    as_of: Option<NaiveDate>,
+    clock: &SharedClock,
+) -> anyhow::Result<()> {
     if !(0.0..=1000.0).contains(&scale) || scale == 0.0 {
         anyhow::bail!("--scale must be between 0 and 1000");
     }
@@ -61,7 +73,11 @@ async fn demo(store: &Store, scale: f64, seed: u64, as_of: Option<NaiveDate>, cl
         return Ok(());
     }
     let now = clock.now();
-    let config = demo::DemoConfig { seed, scale, as_of: as_of.unwrap_or(now.date_naive()) };
+    let config = demo::DemoConfig {
+        seed,
+        scale,
+        as_of: as_of.unwrap_or(now.date_naive()),
+    };
     let stats = seed_demo(store, &config, now).await?;
     println!(
         "demo loaded: {} org units, {} users, {} clients, {} orders; generated in {:.2} s, written in {:.2} s ({})",
@@ -95,7 +111,10 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             demo(&store, scale, seed, as_of, &clock).await?;
         }
-        Command::Serve { demo: with_demo, scale } => {
+        Command::Serve {
+            demo: with_demo,
+            scale,
+        } => {
             let store = open_store(&settings).await?;
             if with_demo {
                 demo(&store, scale, 2026, None, &clock).await?;

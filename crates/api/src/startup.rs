@@ -24,7 +24,11 @@ pub struct Application {
 
 impl Application {
     /// Binds `settings.bind` (port 0 picks a free port) and prepares the server on `store`.
-    pub async fn build(settings: &Settings, store: Store, clock: SharedClock) -> anyhow::Result<Self> {
+    pub async fn build(
+        settings: &Settings,
+        store: Store,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let dummy_hash = web::block(|| hash_password("not-a-real-password")).await??;
@@ -44,8 +48,12 @@ impl Application {
                     let response = srv.call(req);
                     async move {
                         let mut response = response.await?;
-                        if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                            response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                        if let Some(value) =
+                            request_id.and_then(|id| HeaderValue::from_str(&id).ok())
+                        {
+                            response
+                                .headers_mut()
+                                .insert(HeaderName::from_static("x-request-id"), value);
                         }
                         Ok(response)
                     }

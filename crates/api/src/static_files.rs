@@ -24,7 +24,9 @@ pub struct StaticAssets {
 
 /// Content-hashed names (`name-<8+ hex>…`) never change content, so browsers may keep them.
 fn is_hashed(name: &str) -> bool {
-    name.split('-').skip(1).any(|part| part.chars().take_while(|c| c.is_ascii_hexdigit()).count() >= 8)
+    name.split('-')
+        .skip(1)
+        .any(|part| part.chars().take_while(|c| c.is_ascii_hexdigit()).count() >= 8)
 }
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>油管家</title>\
@@ -38,7 +40,9 @@ impl StaticAssets {
         let mut files = HashMap::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(current) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&current) else { continue };
+            let Ok(entries) = std::fs::read_dir(&current) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.is_dir() {
@@ -49,21 +53,37 @@ impl StaticAssets {
                 if ext == "gz" || ext == "br" {
                     continue;
                 }
-                let Ok(plain) = std::fs::read(&path) else { continue };
-                let Ok(relative) = path.strip_prefix(dir) else { continue };
+                let Ok(plain) = std::fs::read(&path) else {
+                    continue;
+                };
+                let Ok(relative) = path.strip_prefix(dir) else {
+                    continue;
+                };
                 let url = format!("/{}", relative.to_string_lossy().replace('\\', "/"));
-                let sibling = |suffix: &str| std::fs::read(format!("{}.{suffix}", path.display())).ok();
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let sibling =
+                    |suffix: &str| std::fs::read(format!("{}.{suffix}", path.display())).ok();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let content_type = match ext {
                     "wasm" => "application/wasm".to_owned(),
                     "js" => "text/javascript; charset=utf-8".to_owned(),
                     "html" => "text/html; charset=utf-8".to_owned(),
                     "css" => "text/css; charset=utf-8".to_owned(),
-                    _ => mime_guess::from_path(&path).first_or_octet_stream().to_string(),
+                    _ => mime_guess::from_path(&path)
+                        .first_or_octet_stream()
+                        .to_string(),
                 };
                 files.insert(
                     url,
-                    Asset { content_type, gzip: sibling("gz"), brotli: sibling("br"), immutable: is_hashed(&name), plain },
+                    Asset {
+                        content_type,
+                        gzip: sibling("gz"),
+                        brotli: sibling("br"),
+                        immutable: is_hashed(&name),
+                        plain,
+                    },
                 );
             }
         }
@@ -71,20 +91,34 @@ impl StaticAssets {
             tracing::warn!(dir = %dir.display(), "frontend not built; serving a placeholder page");
             files.insert(
                 "/index.html".to_owned(),
-                Asset { content_type: "text/html; charset=utf-8".to_owned(), plain: NOT_BUILT.as_bytes().to_vec(), ..Default::default() },
+                Asset {
+                    content_type: "text/html; charset=utf-8".to_owned(),
+                    plain: NOT_BUILT.as_bytes().to_vec(),
+                    ..Default::default()
+                },
             );
         }
-        StaticAssets { files: Arc::new(files) }
+        StaticAssets {
+            files: Arc::new(files),
+        }
     }
 
     fn respond(&self, req: &HttpRequest, asset: &Asset) -> HttpResponse {
-        let accept = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let accept = req
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let mut response = HttpResponse::Ok();
         response.insert_header((header::CONTENT_TYPE, asset.content_type.clone()));
         response.insert_header((header::VARY, "Accept-Encoding"));
         response.insert_header((
             header::CACHE_CONTROL,
-            if asset.immutable { "public, max-age=31536000, immutable" } else { "no-cache" },
+            if asset.immutable {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            },
         ));
         let body = match (&asset.brotli, &asset.gzip) {
             (Some(br), _) if accept.contains("br") => {
@@ -114,7 +148,9 @@ pub async fn serve_frontend(req: HttpRequest, assets: web::Data<StaticAssets>) -
     // A missing file with an extension is a real 404, not a page route.
     let last = path.rsplit('/').next().unwrap_or("");
     if last.contains('.') {
-        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("not found");
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found");
     }
     match assets.files.get("/index.html") {
         Some(index) => assets.respond(&req, index),

@@ -8,7 +8,8 @@ use crate::words::*;
 use crate::{Behaviour, CountyPlan, DemoClient, DemoGenerator};
 use chrono::{NaiveTime, TimeDelta};
 use domain::client::{
-    ClientCategory, ClientFields, Contact, DemandPreference, Facilities, Industry, OnlineOrdering, PurchaseChannel,
+    ClientCategory, ClientFields, Contact, DemandPreference, Facilities, Industry, OnlineOrdering,
+    PurchaseChannel,
 };
 use domain::geo::GeoPoint;
 use domain::sales::Product;
@@ -96,7 +97,9 @@ impl Iterator for Clients<'_> {
 
     fn next(&mut self) -> Option<DemoClient> {
         let plans = &self.generator.plans;
-        while self.county < plans.len() && self.next >= plans[self.county].first + plans[self.county].count {
+        while self.county < plans.len()
+            && self.next >= plans[self.county].first + plans[self.county].count
+        {
             self.county += 1;
         }
         let plan = plans.get(self.county)?;
@@ -126,7 +129,8 @@ impl Clients<'_> {
             ClientCategory::FillingStation => Industry::FuelRetail,
             ClientCategory::Trader => Industry::FuelTrading,
         };
-        let (profile, _) = Profile::draw(generator, random::key_of(id), category, industry, behaviour);
+        let (profile, _) =
+            Profile::draw(generator, random::key_of(id), category, industry, behaviour);
 
         let name = self.unique_name(&mut rng, category, industry, city, county);
         let uscc = loop {
@@ -152,8 +156,9 @@ impl Clients<'_> {
             (ClientCategory::EndUser, _) => 0.10,
             _ => 0.0,
         };
-        let membership_card_no =
-            rng.random_bool(card_share).then(|| format!("1000114300{:09}", rng.random_range(0..1_000_000_000u32)));
+        let membership_card_no = rng
+            .random_bool(card_share)
+            .then(|| format!("1000114300{:09}", rng.random_range(0..1_000_000_000u32)));
         let online_share = match (behaviour, category) {
             (Behaviour::Prospect, _) => 0.05,
             (_, ClientCategory::EndUser) => 0.22,
@@ -187,9 +192,16 @@ impl Clients<'_> {
         }
 
         let monthly = profile.annual_tonnes / 12.0 * rng.random_range(0.8..1.25);
-        let notes =
-            if rng.random_bool(0.25) { (*random::pick(&mut rng, DEMAND_NOTES)).to_owned() } else { String::new() };
-        let demand = DemandPreference { products, monthly_tonnes: Some((monthly * 10.0).round() / 10.0), notes };
+        let notes = if rng.random_bool(0.25) {
+            (*random::pick(&mut rng, DEMAND_NOTES)).to_owned()
+        } else {
+            String::new()
+        };
+        let demand = DemandPreference {
+            products,
+            monthly_tonnes: Some((monthly * 10.0).round() / 10.0),
+            notes,
+        };
         let tags = tags(&mut rng, category, industry, behaviour, &address);
 
         let local = index - plan.first;
@@ -247,7 +259,13 @@ impl Clients<'_> {
         }
     }
 
-    fn contacts(&mut self, rng: &mut DemoRng, category: ClientCategory, industry: Industry, city: &City) -> Vec<Contact> {
+    fn contacts(
+        &mut self,
+        rng: &mut DemoRng,
+        category: ClientCategory,
+        industry: Industry,
+        city: &City,
+    ) -> Vec<Contact> {
         let titles = match (category, industry) {
             (ClientCategory::FillingStation, _) => STATION_TITLES,
             (ClientCategory::Trader, _) => TRADER_TITLES,
@@ -274,8 +292,16 @@ impl Clients<'_> {
 }
 
 fn end_user_industry(rng: &mut DemoRng, county: &County) -> Industry {
-    let mining = if hunan::MINING_COUNTIES.contains(&county.code) { 20 } else { 4 };
-    let shipping = if hunan::WATERWAY_COUNTIES.contains(&county.code) { 10 } else { 1 };
+    let mining = if hunan::MINING_COUNTIES.contains(&county.code) {
+        20
+    } else {
+        4
+    };
+    let shipping = if hunan::WATERWAY_COUNTIES.contains(&county.code) {
+        10
+    } else {
+        1
+    };
     random::pick_weighted(
         rng,
         &[
@@ -319,16 +345,26 @@ fn name_candidate(
     let long = attempt >= 8;
     let brand = brand(rng, long);
     // After a few collisions a town name makes room: real names often carry one.
-    let town = if attempt >= 4 { *random::pick(rng, PLACES) } else { "" };
+    let town = if attempt >= 4 {
+        *random::pick(rng, PLACES)
+    } else {
+        ""
+    };
     match category {
-        ClientCategory::FillingStation => match random::pick_weighted(rng, &[(0, 35), (1, 15), (2, 15), (3, 15), (4, 10), (5, 10)]) {
+        ClientCategory::FillingStation => match random::pick_weighted(
+            rng,
+            &[(0, 35), (1, 15), (2, 15), (3, 15), (4, 10), (5, 10)],
+        ) {
             0 => format!("{short}{town}{brand}加油站"),
             1 => format!("{}{town}{brand}加油站", county.name),
             2 => format!("{short}{town}{brand}石化加油站"),
             3 if attempt < 2 => format!("{}{}加油站", county.name, random::pick(rng, PLACES)),
             3 => format!("{}{}{brand}加油站", county.name, random::pick(rng, PLACES)),
             4 => format!("湖南{brand}石油有限公司{short}{town}加油站"),
-            _ => format!("{short}{}{town}{brand}加油站", random::pick(rng, ROADS).trim_end_matches('路')),
+            _ => format!(
+                "{short}{}{town}{brand}加油站",
+                random::pick(rng, ROADS).trim_end_matches('路')
+            ),
         },
         ClientCategory::Trader => {
             let ending = random::pick(rng, TRADER_ENDINGS);
@@ -342,10 +378,25 @@ fn name_candidate(
             if attempt < 3 {
                 format!("{}{}", county.name, random::pick(rng, PUBLIC_BODIES))
             } else if attempt < 10 {
-                let body = random::pick(rng, &["人民政府", "中心学校", "卫生院", "农业综合服务中心", "财政所", "派出所"]);
+                let body = random::pick(
+                    rng,
+                    &[
+                        "人民政府",
+                        "中心学校",
+                        "卫生院",
+                        "农业综合服务中心",
+                        "财政所",
+                        "派出所",
+                    ],
+                );
                 format!("{}{}镇{body}", county.name, random::pick(rng, PLACES))
             } else {
-                format!("{}{}镇{}村村民委员会", county.name, random::pick(rng, PLACES), random::pick(rng, PLACES))
+                format!(
+                    "{}{}镇{}村村民委员会",
+                    county.name,
+                    random::pick(rng, PLACES),
+                    random::pick(rng, PLACES)
+                )
             }
         }
         ClientCategory::EndUser => {
@@ -362,34 +413,70 @@ fn name_candidate(
 
 /// A point within ~15 km of the county seat (~8 km in city districts), uniform over the disc.
 fn near(rng: &mut DemoRng, county: &County) -> GeoPoint {
-    let radius_km = if county.name.ends_with('区') { 8.0 } else { 15.0 };
+    let radius_km = if county.name.ends_with('区') {
+        8.0
+    } else {
+        15.0
+    };
     let r = radius_km * rng.random::<f64>().sqrt();
     let theta = rng.random::<f64>() * std::f64::consts::TAU;
     let lat = county.lat + r * theta.cos() / 111.2;
     let lon = county.lon + r * theta.sin() / (111.2 * county.lat.to_radians().cos());
-    GeoPoint { lat: (lat * 1e6).round() / 1e6, lon: (lon * 1e6).round() / 1e6 }
+    GeoPoint {
+        lat: (lat * 1e6).round() / 1e6,
+        lon: (lon * 1e6).round() / 1e6,
+    }
 }
 
-fn address(rng: &mut DemoRng, category: ClientCategory, industry: Industry, city: &City, county: &County) -> String {
-    let province = if rng.random_bool(0.3) { hunan::PROVINCE_NAME } else { "" };
+fn address(
+    rng: &mut DemoRng,
+    category: ClientCategory,
+    industry: Industry,
+    city: &City,
+    county: &County,
+) -> String {
+    let province = if rng.random_bool(0.3) {
+        hunan::PROVINCE_NAME
+    } else {
+        ""
+    };
     let head = format!("{province}{}{}", city.name, county.name);
     let number = rng.random_range(1..=899);
     let urban = county.name.ends_with('区');
     let rural = matches!(industry, Industry::Agriculture | Industry::Mining);
     let tail = if rural && !urban || rural && rng.random_bool(0.5) {
-        let group = if rng.random_bool(0.5) { format!("{}组", rng.random_range(1..=12)) } else { String::new() };
-        format!("{}镇{}村{group}", random::pick(rng, PLACES), random::pick(rng, PLACES))
+        let group = if rng.random_bool(0.5) {
+            format!("{}组", rng.random_range(1..=12))
+        } else {
+            String::new()
+        };
+        format!(
+            "{}镇{}村{group}",
+            random::pick(rng, PLACES),
+            random::pick(rng, PLACES)
+        )
     } else if category == ClientCategory::FillingStation && rng.random_bool(0.5) {
         let highway = random::pick(rng, HIGHWAYS);
         if rng.random_bool(0.5) {
             format!("{}镇{highway}旁", random::pick(rng, PLACES))
         } else {
-            format!("{highway}K{}+{:03}处", rng.random_range(100..2_500), rng.random_range(0..1_000))
+            format!(
+                "{highway}K{}+{:03}处",
+                rng.random_range(100..2_500),
+                rng.random_range(0..1_000)
+            )
         }
     } else {
-        match random::pick_weighted(rng, &[(0, 55), (1, 25), (2, 10), (3, if urban { 0 } else { 10 })]) {
+        match random::pick_weighted(
+            rng,
+            &[(0, 55), (1, 25), (2, 10), (3, if urban { 0 } else { 10 })],
+        ) {
             0 => format!("{}{number}号", random::pick(rng, ROADS)),
-            1 => format!("{}{}{number}号", random::pick(rng, ZONES), random::pick(rng, ROADS)),
+            1 => format!(
+                "{}{}{number}号",
+                random::pick(rng, ZONES),
+                random::pick(rng, ROADS)
+            ),
             2 => {
                 let a = random::pick(rng, ROADS);
                 let mut b = random::pick(rng, ROADS);
@@ -398,18 +485,29 @@ fn address(rng: &mut DemoRng, category: ClientCategory, industry: Industry, city
                 }
                 format!("{a}与{b}交叉口")
             }
-            _ => format!("{}镇{}{number}号", random::pick(rng, PLACES), random::pick(rng, ROADS)),
+            _ => format!(
+                "{}镇{}{number}号",
+                random::pick(rng, PLACES),
+                random::pick(rng, ROADS)
+            ),
         }
     };
     format!("{head}{tail}")
 }
 
-fn facilities(rng: &mut DemoRng, category: ClientCategory, industry: Industry, annual: f64) -> Facilities {
+fn facilities(
+    rng: &mut DemoRng,
+    category: ClientCategory,
+    industry: Industry,
+    annual: f64,
+) -> Facilities {
     let round1 = |x: f64| (x * 10.0).round() / 10.0;
     match category {
         ClientCategory::FillingStation => {
             let tanks = rng.random_range(2..=6u32);
-            let capacity: f64 = (0..tanks).map(|_| f64::from(rng.random_range(20..=30u32))).sum();
+            let capacity: f64 = (0..tanks)
+                .map(|_| f64::from(rng.random_range(20..=30u32)))
+                .sum();
             Facilities {
                 tank_count: tanks,
                 tank_capacity_m3: capacity,
@@ -419,7 +517,9 @@ fn facilities(rng: &mut DemoRng, category: ClientCategory, industry: Industry, a
         }
         ClientCategory::Trader => {
             let tanks = rng.random_range(2..=8u32);
-            let capacity: f64 = (0..tanks).map(|_| f64::from(rng.random_range(5..=50u32) * 10)).sum();
+            let capacity: f64 = (0..tanks)
+                .map(|_| f64::from(rng.random_range(5..=50u32) * 10))
+                .sum();
             Facilities {
                 tank_count: tanks,
                 tank_capacity_m3: capacity,
@@ -439,14 +539,26 @@ fn facilities(rng: &mut DemoRng, category: ClientCategory, industry: Industry, a
                 Industry::PublicSector => 2.5,
                 _ => 12.0,
             };
-            let vehicles = (annual / per_vehicle * rng.random_range(0.6..1.5)).round().max(1.0) as u32;
+            let vehicles = (annual / per_vehicle * rng.random_range(0.6..1.5))
+                .round()
+                .max(1.0) as u32;
             let has_tank = annual >= 120.0 && rng.random_bool(0.6);
-            let tanks = if has_tank { rng.random_range(1..=3u32) } else { 0 };
-            let capacity: f64 = (0..tanks).map(|_| round1(rng.random_range(10.0..50.0))).sum();
+            let tanks = if has_tank {
+                rng.random_range(1..=3u32)
+            } else {
+                0
+            };
+            let capacity: f64 = (0..tanks)
+                .map(|_| round1(rng.random_range(10.0..50.0)))
+                .sum();
             Facilities {
                 tank_count: tanks,
                 tank_capacity_m3: round1(capacity),
-                dispenser_count: if tanks > 0 { rng.random_range(1..=2) } else { 0 },
+                dispenser_count: if tanks > 0 {
+                    rng.random_range(1..=2)
+                } else {
+                    0
+                },
                 vehicle_count: vehicles,
             }
         }
@@ -505,7 +617,13 @@ fn products(rng: &mut DemoRng, category: ClientCategory, industry: Industry) -> 
     products
 }
 
-fn tags(rng: &mut DemoRng, category: ClientCategory, industry: Industry, behaviour: Behaviour, address: &str) -> Vec<String> {
+fn tags(
+    rng: &mut DemoRng,
+    category: ClientCategory,
+    industry: Industry,
+    behaviour: Behaviour,
+    address: &str,
+) -> Vec<String> {
     let mut tags: Vec<&str> = Vec::with_capacity(4);
     match industry {
         Industry::Agriculture if rng.random_bool(0.5) => tags.push("农忙用油"),
@@ -513,7 +631,10 @@ fn tags(rng: &mut DemoRng, category: ClientCategory, industry: Industry, behavio
         Industry::PublicSector if rng.random_bool(0.5) => tags.push("招投标"),
         _ => {}
     }
-    if category == ClientCategory::FillingStation && address.contains("国道") && rng.random_bool(0.5) {
+    if category == ClientCategory::FillingStation
+        && address.contains("国道")
+        && rng.random_bool(0.5)
+    {
         tags.push("高速沿线");
     }
     if behaviour == Behaviour::Prospect {
@@ -545,7 +666,11 @@ mod tests {
             assert_eq!(parsed, Ok("430104".to_owned()), "{code}");
             assert!(code.starts_with("91"));
             let body: [u8; 8] = code.as_bytes()[8..16].try_into().unwrap();
-            assert_eq!(organisation_check(&body), char::from(code.as_bytes()[16]), "{code}");
+            assert_eq!(
+                organisation_check(&body),
+                char::from(code.as_bytes()[16]),
+                "{code}"
+            );
         }
     }
 }

@@ -49,19 +49,26 @@ pub const PROVINCE_LON: f64 = 112.9834;
 
 /// County codes where mining clients are more common (coal, antimony, manganese, non-ferrous).
 pub const MINING_COUNTIES: &[&str] = &[
-    "431381", "431382", "431322", "433124", "431081", "431021", "431025", "431022", "430481", "430482", "430223",
-    "430224", "430921", "431224",
+    "431381", "431382", "431322", "433124", "431081", "431021", "431025", "431022", "430481",
+    "430482", "430223", "430224", "430921", "431224",
 ];
 
 /// County codes on the Dongting Lake and the Xiang, Zi, Yuan and Li rivers, where shipping
 /// clients are more common.
 pub const WATERWAY_COUNTIES: &[&str] = &[
-    "430602", "430603", "430611", "430621", "430623", "430624", "430681", "430682", "430721", "430722", "430723",
-    "430781", "430902", "430921", "430981", "430112", "430302", "430405", "431222",
+    "430602", "430603", "430611", "430621", "430623", "430624", "430681", "430682", "430721",
+    "430722", "430723", "430781", "430902", "430921", "430981", "430112", "430302", "430405",
+    "431222",
 ];
 
 const fn c(code: &'static str, name: &'static str, lat: f64, lon: f64, weight: u32) -> County {
-    County { code, name, lat, lon, weight }
+    County {
+        code,
+        name,
+        lat,
+        lon,
+        weight,
+    }
 }
 
 /// The 14 prefecture-level units in code order.
@@ -334,7 +341,13 @@ pub const CITIES: &[City] = &[
 ///
 /// One-character stems keep their suffix (澧县, 南县, 道县) because 澧 alone reads wrong.
 pub fn short_name(name: &str) -> String {
-    const AUTONOMOUS: &[&str] = &["土家族苗族自治州", "苗族侗族自治县", "侗族自治县", "苗族自治县", "瑶族自治县"];
+    const AUTONOMOUS: &[&str] = &[
+        "土家族苗族自治州",
+        "苗族侗族自治县",
+        "侗族自治县",
+        "苗族自治县",
+        "瑶族自治县",
+    ];
     for suffix in AUTONOMOUS {
         if let Some(stem) = name.strip_suffix(suffix) {
             return stem.to_owned();
@@ -352,7 +365,12 @@ pub fn short_name(name: &str) -> String {
 
 /// Finds a county by its code, with its city.
 pub fn county_by_code(code: &str) -> Option<(&'static City, &'static County)> {
-    CITIES.iter().find_map(|city| city.counties.iter().find(|c| c.code == code).map(|county| (city, county)))
+    CITIES.iter().find_map(|city| {
+        city.counties
+            .iter()
+            .find(|c| c.code == code)
+            .map(|county| (city, county))
+    })
 }
 
 #[cfg(test)]
@@ -368,16 +386,34 @@ mod tests {
         let mut codes = HashSet::new();
         for city in CITIES {
             assert!(codes.insert(city.code));
-            assert!(city.code.ends_with("00") && city.code.starts_with("43"), "{}", city.code);
+            assert!(
+                city.code.ends_with("00") && city.code.starts_with("43"),
+                "{}",
+                city.code
+            );
             assert!(!city.depots.is_empty());
             for county in city.counties {
                 assert!(codes.insert(county.code), "{}", county.code);
                 assert_eq!(county.code.len(), 6);
-                assert_eq!(&county.code[..4], &city.code[..4], "{} in {}", county.name, city.name);
+                assert_eq!(
+                    &county.code[..4],
+                    &city.code[..4],
+                    "{} in {}",
+                    county.name,
+                    city.name
+                );
                 assert!(county.weight > 0);
                 // Every seat lies within Hunan's bounding box and near its city.
-                assert!((24.6..30.2).contains(&county.lat) && (108.7..114.3).contains(&county.lon), "{}", county.name);
-                assert!((county.lat - city.lat).abs() < 1.4 && (county.lon - city.lon).abs() < 1.4, "{}", county.name);
+                assert!(
+                    (24.6..30.2).contains(&county.lat) && (108.7..114.3).contains(&county.lon),
+                    "{}",
+                    county.name
+                );
+                assert!(
+                    (county.lat - city.lat).abs() < 1.4 && (county.lon - city.lon).abs() < 1.4,
+                    "{}",
+                    county.name
+                );
             }
         }
     }

@@ -214,7 +214,12 @@ pub fn generate(config: &DemoConfig) -> DemoData {
     for client in &clients {
         book.extend_orders_for(client, &mut orders);
     }
-    DemoData { org_units: generator.org_units, users: generator.users, clients, orders }
+    DemoData {
+        org_units: generator.org_units,
+        users: generator.users,
+        clients,
+        orders,
+    }
 }
 
 /// The id of the org unit with this GB/T 2260 code (the province, a city or a county).
@@ -264,8 +269,10 @@ impl DemoGenerator {
         let total = config.client_count();
         let org_units = build_org_units();
 
-        let counties: Vec<(&'static hunan::City, &'static hunan::County)> =
-            hunan::CITIES.iter().flat_map(|city| city.counties.iter().map(move |county| (city, county))).collect();
+        let counties: Vec<(&'static hunan::City, &'static hunan::County)> = hunan::CITIES
+            .iter()
+            .flat_map(|city| city.counties.iter().map(move |county| (city, county)))
+            .collect();
         let weights: Vec<f64> = counties.iter().map(|(_, c)| f64::from(c.weight)).collect();
         let mut counts = random::apportion(total, &weights, 0);
         ensure_demo_county_has_clients(&counties, &mut counts, total.min(3));
@@ -273,7 +280,14 @@ impl DemoGenerator {
         let mut first = 0;
         let mut plans = Vec::with_capacity(counties.len());
         for ((city, county), count) in counties.into_iter().zip(counts) {
-            plans.push(CountyPlan { city, county, unit_id: org_unit_id(county.code), first, count, managers: Vec::new() });
+            plans.push(CountyPlan {
+                city,
+                county,
+                unit_id: org_unit_id(county.code),
+                first,
+                count,
+                managers: Vec::new(),
+            });
             first += count;
         }
 
@@ -284,9 +298,14 @@ impl DemoGenerator {
         let categories = shuffled_quota(
             &mut quota_rng,
             total,
-            &[(ClientCategory::EndUser, 0.70), (ClientCategory::FillingStation, 0.27), (ClientCategory::Trader, 0.03)],
+            &[
+                (ClientCategory::EndUser, 0.70),
+                (ClientCategory::FillingStation, 0.27),
+                (ClientCategory::Trader, 0.03),
+            ],
         );
-        let shares: Vec<(Behaviour, f64)> = Behaviour::ALL.iter().map(|&b| (b, b.share())).collect();
+        let shares: Vec<(Behaviour, f64)> =
+            Behaviour::ALL.iter().map(|&b| (b, b.share())).collect();
         let behaviours = shuffled_quota(&mut quota_rng, total, &shares);
 
         let city_of_unit = plans.iter().map(|p| (p.unit_id, p.city)).collect();
@@ -382,11 +401,16 @@ fn ensure_demo_county_has_clients(
     counts: &mut [usize],
     wanted: usize,
 ) {
-    let Some(demo) = counties.iter().position(|(_, c)| c.code == DEMO_COUNTY_CODE) else {
+    let Some(demo) = counties
+        .iter()
+        .position(|(_, c)| c.code == DEMO_COUNTY_CODE)
+    else {
         return;
     };
     while counts[demo] < wanted {
-        let largest = (0..counts.len()).filter(|&i| i != demo).max_by_key(|&i| (counts[i], usize::MAX - i));
+        let largest = (0..counts.len())
+            .filter(|&i| i != demo)
+            .max_by_key(|&i| (counts[i], usize::MAX - i));
         match largest {
             Some(i) if counts[i] > 0 => {
                 counts[i] -= 1;

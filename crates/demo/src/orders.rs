@@ -35,14 +35,22 @@ const SPRING_FESTIVAL: &[(i32, u32, u32)] = &[
 
 /// Diesel demand by month (mid-month values, mean ≈ 1): planting (Mar–May), harvest and the
 /// autumn construction season (Sep–Nov) peak; winter and the July heat and floods are slack.
-const DIESEL_BY_MONTH: [f64; 12] = [0.85, 0.80, 1.10, 1.20, 1.15, 1.00, 0.80, 0.92, 1.12, 1.18, 1.03, 0.95];
+const DIESEL_BY_MONTH: [f64; 12] = [
+    0.85, 0.80, 1.10, 1.20, 1.15, 1.00, 0.80, 0.92, 1.12, 1.18, 1.03, 0.95,
+];
 
 /// Petrol demand by month (mean ≈ 1): travel in the summer holidays and around the festivals.
-const PETROL_BY_MONTH: [f64; 12] = [1.04, 0.94, 0.92, 1.00, 1.04, 0.95, 1.06, 1.07, 0.97, 1.08, 0.96, 0.97];
+const PETROL_BY_MONTH: [f64; 12] = [
+    1.04, 0.94, 0.92, 1.00, 1.04, 0.95, 1.06, 1.07, 0.97, 1.08, 0.96, 0.97,
+];
 
 /// The day of the Spring Festival in `year` (about Feb 1 outside the table).
 fn spring_festival(year: i32) -> NaiveDate {
-    let (m, d) = SPRING_FESTIVAL.iter().find(|(y, _, _)| *y == year).map(|&(_, m, d)| (m, d)).unwrap_or((2, 1));
+    let (m, d) = SPRING_FESTIVAL
+        .iter()
+        .find(|(y, _, _)| *y == year)
+        .map(|&(_, m, d)| (m, d))
+        .unwrap_or((2, 1));
     NaiveDate::from_ymd_opt(year, m, d).unwrap_or(NaiveDate::MIN)
 }
 
@@ -97,10 +105,12 @@ fn petrol_season(date: NaiveDate) -> f64 {
 /// Market price level of one day (1 = average), a smooth wave like the NDRC's ten-day
 /// price adjustments; the same for every seed so prices agree across demo databases.
 fn price_level(date: NaiveDate) -> f64 {
-    let t = (date - NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as f64;
+    let t =
+        (date - NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as f64;
     // Prices move in steps every 10 working days; sample the wave at the step.
     let t = (t / 14.0).floor() * 14.0;
-    1.0 + 0.035 * (std::f64::consts::TAU * t / 420.0).sin() + 0.012 * (std::f64::consts::TAU * t / 91.0).sin()
+    1.0 + 0.035 * (std::f64::consts::TAU * t / 420.0).sin()
+        + 0.012 * (std::f64::consts::TAU * t / 91.0).sin()
 }
 
 /// List price of a product at price level 1, yuan per tonne.
@@ -138,7 +148,10 @@ pub(crate) struct Calendar {
 
 impl Calendar {
     pub(crate) fn new(as_of: NaiveDate) -> Self {
-        let start = as_of.checked_sub_months(Months::new(24)).unwrap_or(as_of - TimeDelta::days(730)) + TimeDelta::days(1);
+        let start = as_of
+            .checked_sub_months(Months::new(24))
+            .unwrap_or(as_of - TimeDelta::days(730))
+            + TimeDelta::days(1);
         let days = start
             .iter_days()
             .take_while(|d| *d <= as_of)
@@ -213,13 +226,13 @@ impl Profile {
         let mut rng = random::stream(generator.config.seed, Stream::Profile, client_key);
         let last = generator.calendar.last();
         let (median, sigma, cap) = match category {
-            ClientCategory::EndUser => (60.0 * industry_factor(industry), 1.15, 8_000.0),
-            ClientCategory::FillingStation => (400.0, 0.85, 6_000.0),
-            ClientCategory::Trader => (1_500.0, 0.9, 40_000.0),
+            ClientCategory::EndUser => (60.0 * industry_factor(industry), 1.3, 8_000.0),
+            ClientCategory::FillingStation => (400.0, 1.0, 6_000.0),
+            ClientCategory::Trader => (1_500.0, 1.0, 40_000.0),
         };
         let annual_tonnes = random::lognormal(&mut rng, median, sigma).clamp(4.0, cap);
-        // Larger buyers come more often: ~45 days at 20 t/yr, ~12 at 400, ~6 at 1,500.
-        let typical = 45.0 * (annual_tonnes / 20.0).powf(-0.45);
+        // Larger buyers come more often: ~45 days at 20 t/yr, ~13 at 400, ~7 at 1,500.
+        let typical = 45.0 * (annual_tonnes / 20.0).powf(-0.42);
         let mut interval = (typical * random::lognormal(&mut rng, 1.0, 0.25)).clamp(3.0, 45.0);
         let phase = rng.random::<f64>() * interval;
         let mut profile = Profile {
@@ -330,16 +343,28 @@ struct Line {
 }
 
 fn lines(category: ClientCategory, products: &[Product]) -> Vec<Line> {
-    let regular: Vec<Product> =
-        products.iter().copied().filter(|p| !matches!(p, Product::DieselMinus10 | Product::DieselMinus20 | Product::DieselMinus35)).collect();
-    let regular = if regular.is_empty() { vec![products.first().copied().unwrap_or(Product::Diesel0)] } else { regular };
+    let regular: Vec<Product> = products
+        .iter()
+        .copied()
+        .filter(|p| {
+            !matches!(
+                p,
+                Product::DieselMinus10 | Product::DieselMinus20 | Product::DieselMinus35
+            )
+        })
+        .collect();
+    let regular = if regular.is_empty() {
+        vec![products.first().copied().unwrap_or(Product::Diesel0)]
+    } else {
+        regular
+    };
     let weight = |p: Product, main: bool| -> (f64, f64) {
         match category {
             ClientCategory::FillingStation => match p {
                 Product::Petrol92 => (0.45, 0.95),
-                Product::Petrol95 => (0.17, 0.55),
+                Product::Petrol95 => (0.17, 0.45),
                 Product::Petrol98 => (0.03, 0.2),
-                _ => (0.35, 0.75),
+                _ => (0.35, 0.65),
             },
             ClientCategory::Trader => match p {
                 Product::Diesel0 => (0.6, 0.9),
@@ -350,13 +375,22 @@ fn lines(category: ClientCategory, products: &[Product]) -> Vec<Line> {
             ClientCategory::EndUser => (0.15, 0.3),
         }
     };
-    let raw: Vec<(Product, f64, f64)> =
-        regular.iter().enumerate().map(|(i, &p)| {
+    let raw: Vec<(Product, f64, f64)> = regular
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
             let (share, presence) = weight(p, i == 0);
             (p, share, presence)
-        }).collect();
+        })
+        .collect();
     let total: f64 = raw.iter().map(|(_, s, _)| s).sum();
-    raw.into_iter().map(|(product, share, presence)| Line { product, share: share / total, presence }).collect()
+    raw.into_iter()
+        .map(|(product, share, presence)| Line {
+            product,
+            share: share / total,
+            presence,
+        })
+        .collect()
 }
 
 /// Numbers orders per day (`SO` + date + 5-digit sequence) across all clients fed to it.
@@ -371,7 +405,10 @@ pub struct OrderBook<'a> {
 
 impl<'a> OrderBook<'a> {
     pub(crate) fn new(generator: &'a DemoGenerator) -> Self {
-        OrderBook { generator, counters: vec![0; generator.calendar.days.len()] }
+        OrderBook {
+            generator,
+            counters: vec![0; generator.calendar.days.len()],
+        }
     }
 
     /// The client's orders over the 24 months, in date order; none for a prospect.
@@ -389,13 +426,25 @@ impl<'a> OrderBook<'a> {
         let generator = self.generator;
         let fields = &client.fields;
         let calendar = &generator.calendar;
-        let (profile, mut rng) =
-            Profile::draw(generator, random::key_of(client.id), fields.category, fields.industry, client.behaviour);
-        let city = generator.city_of_unit.get(&fields.org_unit_id).copied().unwrap_or(&hunan::CITIES[0]);
+        let (profile, mut rng) = Profile::draw(
+            generator,
+            random::key_of(client.id),
+            fields.category,
+            fields.industry,
+            client.behaviour,
+        );
+        let city = generator
+            .city_of_unit
+            .get(&fields.org_unit_id)
+            .copied()
+            .unwrap_or(&hunan::CITIES[0]);
         let home_depot = profile.depot(city);
         let lines = lines(fields.category, &fields.demand.products);
         let winter_grade = fields.demand.products.iter().copied().find(|p| {
-            matches!(p, Product::DieselMinus10 | Product::DieselMinus20 | Product::DieselMinus35)
+            matches!(
+                p,
+                Product::DieselMinus10 | Product::DieselMinus20 | Product::DieselMinus35
+            )
         });
         let exponent = season_exponent(fields.industry);
         let season = |day: &Day, product: Product| -> f64 {
@@ -406,16 +455,23 @@ impl<'a> OrderBook<'a> {
             }
         };
         let main = lines.first().map(|l| l.product).unwrap_or(Product::Diesel0);
-        let base_channel =
-            if fields.category == ClientCategory::EndUser { SalesChannel::Direct } else { SalesChannel::Distribution };
+        let base_channel = if fields.category == ClientCategory::EndUser {
+            SalesChannel::Direct
+        } else {
+            SalesChannel::Distribution
+        };
         let online = fields.online_ordering.registered;
-        let card = fields.membership_card_no.is_some() && fields.category == ClientCategory::EndUser;
+        let card =
+            fields.membership_card_no.is_some() && fields.category == ClientCategory::EndUser;
         let per_event = profile.annual_tonnes * profile.interval / 365.0;
 
         let emit = |d: i32, rng: &mut DemoRng, counters: &mut [u32], out: &mut Vec<SalesOrder>| {
             let day = calendar.day(d);
             let s_main = season(day, main);
-            let tonnes = per_event * s_main.sqrt() * random::lognormal(rng, 1.0, 0.28) * profile.volume_factor(d);
+            let tonnes = per_event
+                * s_main.sqrt()
+                * random::lognormal(rng, 1.0, 0.22)
+                * profile.volume_factor(d);
             let mut any = false;
             for (i, line) in lines.iter().enumerate() {
                 let last_chance = i + 1 == lines.len() && !any;
@@ -431,10 +487,17 @@ impl<'a> OrderBook<'a> {
                 }
                 let qty = tonnes * line.share / line.presence * season(day, product) / s_main;
                 let kg = ((qty * 1000.0).round() as i64).max(100);
-                let (low, high) = if product.is_diesel() { (7_000.0, 7_800.0) } else { (8_500.0, 9_800.0) };
-                let price = (base_price(product) * day.price * (1.0 - profile.discount) * (1.0 + 0.004 * random::normal(rng)))
-                    .clamp(low, high)
-                    .round() as i64;
+                let (low, high) = if product.is_diesel() {
+                    (7_000.0, 7_800.0)
+                } else {
+                    (8_500.0, 9_800.0)
+                };
+                let price = (base_price(product)
+                    * day.price
+                    * (1.0 - profile.discount)
+                    * (1.0 + 0.004 * random::normal(rng)))
+                .clamp(low, high)
+                .round() as i64;
                 let roll = rng.random::<f64>();
                 let channel = if online && roll < 0.25 {
                     SalesChannel::Online
@@ -443,7 +506,11 @@ impl<'a> OrderBook<'a> {
                 } else {
                     base_channel
                 };
-                let depot = if rng.random_bool(0.9) { home_depot } else { random::pick(rng, city.depots) };
+                let depot = if rng.random_bool(0.9) {
+                    home_depot
+                } else {
+                    random::pick(rng, city.depots)
+                };
                 let counter = &mut counters[d as usize];
                 *counter += 1;
                 out.push(SalesOrder {
@@ -478,11 +545,14 @@ impl<'a> OrderBook<'a> {
                 emit(d, &mut rng, &mut self.counters, out);
                 last_emitted = d;
             }
-            // Slack seasons stretch the gaps as well as shrink the orders.
-            let s = season(calendar.day(d), main).max(0.2);
-            t += (profile.interval * random::lognormal(&mut rng, 1.0, 0.3) / s.sqrt()).max(1.0);
+            // Slack seasons stretch the gaps as well as shrink the orders; a regular buyer
+            // never waits more than about twice its interval (under the 90 days of "churned").
+            let s = season(calendar.day(d), main).sqrt().max(0.75);
+            let step = profile.interval * random::lognormal(&mut rng, 1.0, 0.22) / s;
+            t += step.clamp(1.0, 1.9 * profile.interval);
         }
-        if profile.force_last && last_emitted < profile.until && (0..=last).contains(&profile.until) {
+        if profile.force_last && last_emitted < profile.until && (0..=last).contains(&profile.until)
+        {
             emit(profile.until, &mut rng, &mut self.counters, out);
         }
     }
@@ -494,22 +564,30 @@ mod tests {
 
     #[test]
     fn seasons_average_about_one_and_dip_at_the_spring_festival() {
-        let year: Vec<NaiveDate> =
-            NaiveDate::from_ymd_opt(2025, 1, 1).into_iter().flat_map(|d| d.iter_days().take(365)).collect();
+        let year: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2025, 1, 1)
+            .into_iter()
+            .flat_map(|d| d.iter_days().take(365))
+            .collect();
         let diesel: f64 = year.iter().map(|&d| diesel_season(d)).sum::<f64>() / 365.0;
         let petrol: f64 = year.iter().map(|&d| petrol_season(d)).sum::<f64>() / 365.0;
         assert!((0.9..1.1).contains(&diesel), "{diesel}");
         assert!((0.95..1.1).contains(&petrol), "{petrol}");
         let festival = spring_festival(2026);
         assert!(diesel_season(festival) < 0.5 * diesel_season(festival + TimeDelta::days(60)));
-        assert!(petrol_season(festival - TimeDelta::days(10)) > petrol_season(festival + TimeDelta::days(30)));
+        assert!(
+            petrol_season(festival - TimeDelta::days(10))
+                > petrol_season(festival + TimeDelta::days(30))
+        );
     }
 
     #[test]
     fn the_calendar_covers_24_months_ending_at_as_of() {
         let as_of = NaiveDate::from_ymd_opt(2026, 5, 31).unwrap_or_default();
         let calendar = Calendar::new(as_of);
-        assert_eq!(calendar.start(), NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default());
+        assert_eq!(
+            calendar.start(),
+            NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default()
+        );
         assert_eq!(calendar.date(calendar.last()), as_of);
         assert_eq!(calendar.days[0].prefix, "SO20240601");
     }

@@ -14,7 +14,11 @@ const CLIENTS_PER_MANAGER: f64 = 45.0;
 /// A Chinese name: a weighted surname and a one- or two-character given name.
 pub(crate) fn person_name(rng: &mut DemoRng) -> String {
     let surname = random::pick_weighted(rng, SURNAMES);
-    let chars = if rng.random_bool(0.55) { MALE_CHARS } else { FEMALE_CHARS };
+    let chars = if rng.random_bool(0.55) {
+        MALE_CHARS
+    } else {
+        FEMALE_CHARS
+    };
     let mut name = String::with_capacity(12);
     name.push_str(surname);
     name.push_str(*random::pick(rng, chars));
@@ -40,7 +44,8 @@ impl PhoneBook {
     /// A fresh 11-digit mobile number `1[3-9]…`.
     pub(crate) fn mobile(&mut self, rng: &mut DemoRng) -> String {
         loop {
-            let number = random::pick(rng, MOBILE_PREFIXES) * 100_000_000 + rng.random_range(0..100_000_000u64);
+            let number = random::pick(rng, MOBILE_PREFIXES) * 100_000_000
+                + rng.random_range(0..100_000_000u64);
             if self.used.insert(number) {
                 return number.to_string();
             }
@@ -56,7 +61,10 @@ impl PhoneBook {
 /// An office landline in the city: `0731-8xxxxxxx` (eight digits in 长株潭) or `0xxx-xxxxxxx`.
 pub(crate) fn landline(rng: &mut DemoRng, area_code: &str) -> String {
     if area_code == "0731" {
-        format!("{area_code}-{}", rng.random_range(82_000_000..89_000_000u32))
+        format!(
+            "{area_code}-{}",
+            rng.random_range(82_000_000..89_000_000u32)
+        )
     } else {
         format!("{area_code}-{}", rng.random_range(2_000_000..8_900_000u32))
     }
@@ -87,18 +95,37 @@ impl UserMaker<'_> {
     fn add(&mut self, username: String, role: Role, org_unit_id: Uuid) -> Uuid {
         // The id depends on the username, not on how many users came before, so the demo
         // accounts keep their ids when the scale (and so the number of managers) changes.
-        let id = random::uuid_from_key(self.seed ^ random::hash_str(&format!("youguanjia-user:{username}")));
+        let id = random::uuid_from_key(
+            self.seed ^ random::hash_str(&format!("youguanjia-user:{username}")),
+        );
         let employee_id = format!("E{:06}", self.users.len() + 1);
         let display_name = person_name(&mut self.rng);
         let phone = self.phones.mobile(&mut self.rng);
-        self.users.push(DemoUser { id, username, display_name, role, org_unit_id, phone, employee_id });
+        self.users.push(DemoUser {
+            id,
+            username,
+            display_name,
+            role,
+            org_unit_id,
+            phone,
+            employee_id,
+        });
         id
     }
 }
 
 /// Users of every unit; fills each county plan's account managers.
-pub(crate) fn build_users(seed: u64, plans: &mut [CountyPlan], phones: &mut PhoneBook) -> Vec<DemoUser> {
-    let mut maker = UserMaker { seed, rng: random::stream(seed, Stream::Users, 0), phones, users: Vec::new() };
+pub(crate) fn build_users(
+    seed: u64,
+    plans: &mut [CountyPlan],
+    phones: &mut PhoneBook,
+) -> Vec<DemoUser> {
+    let mut maker = UserMaker {
+        seed,
+        rng: random::stream(seed, Stream::Users, 0),
+        phones,
+        users: Vec::new(),
+    };
     let province = org_unit_id(hunan::PROVINCE_CODE);
     maker.add("admin".to_owned(), Role::Admin, province);
     maker.add("leader".to_owned(), Role::Leader, province);
@@ -111,11 +138,19 @@ pub(crate) fn build_users(seed: u64, plans: &mut [CountyPlan], phones: &mut Phon
         for plan in plans.iter_mut().filter(|p| p.city.code == city.code) {
             let code = plan.county.code;
             let demo = code == DEMO_COUNTY_CODE;
-            let director = if demo { "director".to_owned() } else { format!("dir{code}") };
+            let director = if demo {
+                "director".to_owned()
+            } else {
+                format!("dir{code}")
+            };
             maker.add(director, Role::Director, plan.unit_id);
             let managers = ((plan.count as f64 / CLIENTS_PER_MANAGER).round() as usize).max(2);
             for i in 0..managers {
-                let username = if demo && i == 0 { "manager".to_owned() } else { format!("am{code}{}", letters(i)) };
+                let username = if demo && i == 0 {
+                    "manager".to_owned()
+                } else {
+                    format!("am{code}{}", letters(i))
+                };
                 let id = maker.add(username, Role::AccountManager, plan.unit_id);
                 plan.managers.push(id);
             }
@@ -130,7 +165,10 @@ mod tests {
 
     #[test]
     fn manager_suffixes_count_in_bijective_base_26() {
-        let got: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702].iter().map(|&n| letters(n)).collect();
+        let got: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702]
+            .iter()
+            .map(|&n| letters(n))
+            .collect();
         assert_eq!(got, ["a", "b", "z", "aa", "ab", "az", "ba", "zz", "aaa"]);
     }
 

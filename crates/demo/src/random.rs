@@ -103,7 +103,11 @@ pub(crate) fn apportion(total: usize, weights: &[f64], min: usize) -> Vec<usize>
     let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
     let mut parts: Vec<usize> = exact.iter().map(|x| x.floor() as usize).collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     let assigned: usize = parts.iter().sum();
     for &i in order.iter().take(total.saturating_sub(assigned)) {
         parts[i] += 1;
@@ -112,7 +116,11 @@ pub(crate) fn apportion(total: usize, weights: &[f64], min: usize) -> Vec<usize>
         for i in 0..parts.len() {
             while parts[i] < min {
                 // Take from the largest part; it stays above `min` because the total allows it.
-                let (largest, _) = parts.iter().enumerate().max_by_key(|&(j, p)| (*p, usize::MAX - j)).unwrap_or((i, &0));
+                let (largest, _) = parts
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|&(j, p)| (*p, usize::MAX - j))
+                    .unwrap_or((i, &0));
                 if largest == i || parts[largest] <= min {
                     break;
                 }

@@ -216,7 +216,9 @@ pub struct UpdateClientRequest {
 }
 
 /// Distinguishes an absent field (outer `None`) from an explicit `null` (`Some(None)`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -226,9 +228,24 @@ impl UpdateClientRequest {
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { f.$field = v; })* };
         }
-        set!(uscc, name, category, industry, address, location, org_unit_id, account_manager_id,
-             contacts, facilities, purchase_channels, demand, delivery, membership_card_no,
-             online_ordering, tags);
+        set!(
+            uscc,
+            name,
+            category,
+            industry,
+            address,
+            location,
+            org_unit_id,
+            account_manager_id,
+            contacts,
+            facilities,
+            purchase_channels,
+            demand,
+            delivery,
+            membership_card_no,
+            online_ordering,
+            tags
+        );
         f
     }
 
@@ -301,7 +318,10 @@ impl ClientFields {
             c.phone = c.phone.trim().to_owned();
         }
         self.tags = self.tags.iter().map(|t| t.trim().to_owned()).collect();
-        self.membership_card_no = self.membership_card_no.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        self.membership_card_no = self
+            .membership_card_no
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
         self
     }
 
@@ -309,7 +329,12 @@ impl ClientFields {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Err(e) = Uscc::parse(&self.uscc) {
-            errors.push(FieldError::new("uscc", "invalid_uscc", format!("uscc: {e}"), format!("uscc：{}", e.message_zh())));
+            errors.push(FieldError::new(
+                "uscc",
+                "invalid_uscc",
+                format!("uscc: {e}"),
+                format!("uscc：{}", e.message_zh()),
+            ));
         }
         check_text(&mut errors, "name", &self.name, limits::NAME);
         check_optional_text(&mut errors, "address", &self.address, limits::ADDRESS);
@@ -317,39 +342,77 @@ impl ClientFields {
             location.check(&mut errors, "location");
         }
         if self.contacts.len() > limits::CONTACTS {
-            errors.push(FieldError::invalid_value("contacts", "at most 20 contacts", "联系人最多 20 个"));
+            errors.push(FieldError::invalid_value(
+                "contacts",
+                "at most 20 contacts",
+                "联系人最多 20 个",
+            ));
         }
         for (i, c) in self.contacts.iter().enumerate() {
-            check_text(&mut errors, &format!("contacts[{i}].name"), &c.name, limits::CONTACT);
-            check_optional_text(&mut errors, &format!("contacts[{i}].title"), &c.title, limits::CONTACT);
+            check_text(
+                &mut errors,
+                &format!("contacts[{i}].name"),
+                &c.name,
+                limits::CONTACT,
+            );
+            check_optional_text(
+                &mut errors,
+                &format!("contacts[{i}].title"),
+                &c.title,
+                limits::CONTACT,
+            );
             if !is_valid_phone(&c.phone) {
                 let field = format!("contacts[{i}].phone");
                 errors.push(FieldError::new(
                     &field,
                     "invalid_phone",
-                    format!("{field}: not a mobile (1xxxxxxxxxx) or landline (0xxx-xxxxxxx) number"),
+                    format!(
+                        "{field}: not a mobile (1xxxxxxxxxx) or landline (0xxx-xxxxxxx) number"
+                    ),
                     format!("{field}：不是有效的手机号（1 开头 11 位）或固定电话（区号-号码）"),
                 ));
             }
         }
         let cap = self.facilities.tank_capacity_m3;
         if !cap.is_finite() || !(0.0..=1_000_000.0).contains(&cap) {
-            errors.push(FieldError::out_of_range("facilities.tank_capacity_m3", 0.0, 1_000_000.0));
+            errors.push(FieldError::out_of_range(
+                "facilities.tank_capacity_m3",
+                0.0,
+                1_000_000.0,
+            ));
         }
         if let Some(t) = self.demand.monthly_tonnes {
             if !t.is_finite() || !(0.0..=1_000_000.0).contains(&t) {
-                errors.push(FieldError::out_of_range("demand.monthly_tonnes", 0.0, 1_000_000.0));
+                errors.push(FieldError::out_of_range(
+                    "demand.monthly_tonnes",
+                    0.0,
+                    1_000_000.0,
+                ));
             }
         }
-        check_optional_text(&mut errors, "demand.notes", &self.demand.notes, limits::NOTES);
+        check_optional_text(
+            &mut errors,
+            "demand.notes",
+            &self.demand.notes,
+            limits::NOTES,
+        );
         if let Some(card) = &self.membership_card_no {
             check_optional_text(&mut errors, "membership_card_no", card, limits::ACCOUNT);
         }
         if let Some(account) = &self.online_ordering.account {
-            check_optional_text(&mut errors, "online_ordering.account", account, limits::ACCOUNT);
+            check_optional_text(
+                &mut errors,
+                "online_ordering.account",
+                account,
+                limits::ACCOUNT,
+            );
         }
         if self.tags.len() > limits::TAGS {
-            errors.push(FieldError::invalid_value("tags", "at most 20 tags", "标签最多 20 个"));
+            errors.push(FieldError::invalid_value(
+                "tags",
+                "at most 20 tags",
+                "标签最多 20 个",
+            ));
         }
         for (i, t) in self.tags.iter().enumerate() {
             check_text(&mut errors, &format!("tags[{i}]"), t, limits::TAG);
@@ -481,7 +544,10 @@ pub struct ClientQuery {
 
 impl ClientQuery {
     /// Validates raw paging values into a query; errors name `page` / `per_page`.
-    pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), ValidationErrors> {
+    pub fn paging(
+        page: Option<u64>,
+        per_page: Option<u64>,
+    ) -> Result<(u64, u64), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
@@ -489,14 +555,22 @@ impl ClientQuery {
             errors.push(FieldError::out_of_range("page", 1.0, 1_000_000.0));
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
-            errors.push(FieldError::out_of_range("per_page", 1.0, MAX_PER_PAGE as f64));
+            errors.push(FieldError::out_of_range(
+                "per_page",
+                1.0,
+                MAX_PER_PAGE as f64,
+            ));
         }
         errors.into_result((page, per_page))
     }
 
     /// Text to search for, lower-cased, or `None` when blank.
     pub fn search_text(&self) -> Option<String> {
-        self.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase)
+        self.q
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase)
     }
 }
 
@@ -523,13 +597,29 @@ mod tests {
             category: ClientCategory::EndUser,
             industry: Industry::Logistics,
             address: "长沙市岳麓区麓谷大道 100 号".into(),
-            location: Some(GeoPoint { lat: 28.23, lon: 112.88 }),
+            location: Some(GeoPoint {
+                lat: 28.23,
+                lon: 112.88,
+            }),
             org_unit_id: Uuid::from_u128(1),
             account_manager_id: Uuid::from_u128(2),
-            contacts: vec![Contact { name: "王建国".into(), title: "采购经理".into(), phone: "13907311234".into() }],
-            facilities: Facilities { tank_count: 2, tank_capacity_m3: 60.0, dispenser_count: 1, vehicle_count: 35 },
+            contacts: vec![Contact {
+                name: "王建国".into(),
+                title: "采购经理".into(),
+                phone: "13907311234".into(),
+            }],
+            facilities: Facilities {
+                tank_count: 2,
+                tank_capacity_m3: 60.0,
+                dispenser_count: 1,
+                vehicle_count: 35,
+            },
             purchase_channels: vec![PurchaseChannel::Delivery],
-            demand: DemandPreference { products: vec![Product::Diesel0], monthly_tonnes: Some(40.0), notes: String::new() },
+            demand: DemandPreference {
+                products: vec![Product::Diesel0],
+                monthly_tonnes: Some(40.0),
+                notes: String::new(),
+            },
             delivery: true,
             membership_card_no: None,
             online_ordering: OnlineOrdering::default(),
@@ -547,11 +637,18 @@ mod tests {
         let mut c = sample();
         c.uscc = "91350100M000100Y44".into();
         c.name = "  ".into();
-        c.location = Some(GeoPoint { lat: 120.0, lon: 112.0 });
+        c.location = Some(GeoPoint {
+            lat: 120.0,
+            lon: 112.0,
+        });
         c.contacts[0].phone = "12345".into();
         c.facilities.tank_capacity_m3 = -1.0;
         let errors = c.validate().expect_err("invalid");
-        let fields: Vec<_> = errors.0.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let fields: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             fields,
             [
@@ -567,17 +664,32 @@ mod tests {
 
     #[test]
     fn phones_of_both_kinds_are_accepted_and_junk_is_not() {
-        for ok in ["13907311234", "+86 139 0731 1234", "0731-88881234", "0731-8888123-801", "073188881234"] {
+        for ok in [
+            "13907311234",
+            "+86 139 0731 1234",
+            "0731-88881234",
+            "0731-8888123-801",
+            "073188881234",
+        ] {
             assert!(is_valid_phone(ok), "{ok}");
         }
-        for bad in ["", "12345", "23907311234", "0731-12", "abc", "0731-88881234-1-2", "1390731123a"] {
+        for bad in [
+            "",
+            "12345",
+            "23907311234",
+            "0731-12",
+            "abc",
+            "0731-88881234-1-2",
+            "1390731123a",
+        ] {
             assert!(!is_valid_phone(bad), "{bad}");
         }
     }
 
     #[test]
     fn an_update_changes_only_the_fields_it_carries() {
-        let update: UpdateClientRequest = serde_json::from_str(r#"{"name":"新名称","location":null}"#).expect("json");
+        let update: UpdateClientRequest =
+            serde_json::from_str(r#"{"name":"新名称","location":null}"#).expect("json");
         let after = update.apply(sample());
         assert_eq!(after.name, "新名称");
         assert_eq!(after.location, None);

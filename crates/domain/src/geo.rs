@@ -21,10 +21,18 @@ impl GeoPoint {
     /// Checks both coordinates are finite and in range; errors name `{field}.lat` / `{field}.lon`.
     pub fn check(&self, errors: &mut ValidationErrors, field: &str) {
         if !self.lat.is_finite() || !(-90.0..=90.0).contains(&self.lat) {
-            errors.push(FieldError::out_of_range(&format!("{field}.lat"), -90.0, 90.0));
+            errors.push(FieldError::out_of_range(
+                &format!("{field}.lat"),
+                -90.0,
+                90.0,
+            ));
         }
         if !self.lon.is_finite() || !(-180.0..=180.0).contains(&self.lon) {
-            errors.push(FieldError::out_of_range(&format!("{field}.lon"), -180.0, 180.0));
+            errors.push(FieldError::out_of_range(
+                &format!("{field}.lon"),
+                -180.0,
+                180.0,
+            ));
         }
     }
 
@@ -44,8 +52,14 @@ mod tests {
 
     #[test]
     fn distance_from_changsha_to_zhuzhou_is_about_forty_kilometres() {
-        let changsha = GeoPoint { lat: 28.2282, lon: 112.9388 };
-        let zhuzhou = GeoPoint { lat: 27.8274, lon: 113.1340 };
+        let changsha = GeoPoint {
+            lat: 28.2282,
+            lon: 112.9388,
+        };
+        let zhuzhou = GeoPoint {
+            lat: 27.8274,
+            lon: 113.1340,
+        };
         let d = changsha.distance_m(&zhuzhou);
         assert!((d - 48_700.0).abs() < 1_500.0, "{d}");
     }
@@ -53,7 +67,11 @@ mod tests {
     #[test]
     fn out_of_range_coordinates_name_each_field() {
         let mut errors = ValidationErrors::new();
-        GeoPoint { lat: 91.0, lon: f64::NAN }.check(&mut errors, "location");
+        GeoPoint {
+            lat: 91.0,
+            lon: f64::NAN,
+        }
+        .check(&mut errors, "location");
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["location.lat", "location.lon"]);
     }

@@ -4,7 +4,6 @@
 //! so validation runs identically in the browser (instant feedback) and on the server (the
 //! authority).
 
-
 /// Declares a closed set of snake_case codes with Chinese and English labels.
 ///
 /// Every enum made with it serialises as its code, parses from it, and can list its variants,

@@ -92,11 +92,18 @@ pub enum DataScope {
 
 impl DataScope {
     /// The scope of a user with `role` in `org_unit_id`, given the org tree as (id, parent).
-    pub fn for_user(role: Role, user_id: Uuid, org_unit_id: Uuid, tree: &[(Uuid, Option<Uuid>)]) -> Self {
+    pub fn for_user(
+        role: Role,
+        user_id: Uuid,
+        org_unit_id: Uuid,
+        tree: &[(Uuid, Option<Uuid>)],
+    ) -> Self {
         match role {
             Role::Admin => DataScope::All,
             Role::AccountManager => DataScope::Owner(user_id),
-            Role::Leader | Role::Director | Role::Viewer => DataScope::Units(subtree(tree, org_unit_id)),
+            Role::Leader | Role::Director | Role::Viewer => {
+                DataScope::Units(subtree(tree, org_unit_id))
+            }
         }
     }
 
@@ -132,14 +139,26 @@ mod tests {
         let c = Uuid::from_u128(2);
         let tree = [(p, None), (c, Some(p))];
         let me = Uuid::from_u128(9);
-        assert_eq!(DataScope::for_user(Role::Admin, me, c, &tree), DataScope::All);
-        assert_eq!(DataScope::for_user(Role::AccountManager, me, c, &tree), DataScope::Owner(me));
-        assert_eq!(DataScope::for_user(Role::Director, me, p, &tree), DataScope::Units(vec![p, c]));
+        assert_eq!(
+            DataScope::for_user(Role::Admin, me, c, &tree),
+            DataScope::All
+        );
+        assert_eq!(
+            DataScope::for_user(Role::AccountManager, me, c, &tree),
+            DataScope::Owner(me)
+        );
+        assert_eq!(
+            DataScope::for_user(Role::Director, me, p, &tree),
+            DataScope::Units(vec![p, c])
+        );
     }
 
     #[test]
     fn roles_parse_from_their_codes() {
-        assert_eq!(Role::from_code("account_manager"), Some(Role::AccountManager));
+        assert_eq!(
+            Role::from_code("account_manager"),
+            Some(Role::AccountManager)
+        );
         assert_eq!("boss".parse::<Role>().ok(), None);
     }
 }

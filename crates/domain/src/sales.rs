@@ -20,7 +20,13 @@ labelled_enum! {
 impl Product {
     /// Diesel grades (hazardous chemical since 2023-01-01).
     pub fn is_diesel(self) -> bool {
-        matches!(self, Product::Diesel0 | Product::DieselMinus10 | Product::DieselMinus20 | Product::DieselMinus35)
+        matches!(
+            self,
+            Product::Diesel0
+                | Product::DieselMinus10
+                | Product::DieselMinus20
+                | Product::DieselMinus35
+        )
     }
 }
 

@@ -9,7 +9,9 @@ use std::fmt;
 
 /// The code alphabet, in value order.
 pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Why a string is not a USCC.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,7 +97,9 @@ impl UsccError {
     pub fn message_zh(&self) -> String {
         match self {
             UsccError::Length(n) => format!("统一社会信用代码应为 18 位，实际为 {n} 位"),
-            UsccError::Character(pos, c) => format!("第 {pos} 位字符“{c}”不允许（不使用 I、O、S、V、Z）"),
+            UsccError::Character(pos, c) => {
+                format!("第 {pos} 位字符“{c}”不允许（不使用 I、O、S、V、Z）")
+            }
             UsccError::CheckCharacter { expected, found } => {
                 format!("校验码错误：应为“{expected}”，实际为“{found}”")
             }
@@ -111,7 +115,11 @@ mod tests {
     #[test]
     fn published_example_codes_are_valid() {
         // Codes printed on real business licences.
-        for code in ["91350100M000100Y43", "91110000802100433B", "91440300708461136T"] {
+        for code in [
+            "91350100M000100Y43",
+            "91110000802100433B",
+            "91440300708461136T",
+        ] {
             assert!(Uscc::parse(code).is_ok(), "{code}");
         }
     }
@@ -126,13 +134,19 @@ mod tests {
     fn a_wrong_check_character_is_reported_with_the_expected_one() {
         assert_eq!(
             Uscc::parse("91350100M000100Y44"),
-            Err(UsccError::CheckCharacter { expected: '3', found: '4' })
+            Err(UsccError::CheckCharacter {
+                expected: '3',
+                found: '4'
+            })
         );
     }
 
     #[test]
     fn letters_outside_the_alphabet_are_rejected() {
-        assert_eq!(Uscc::parse("9135010OM000100Y43"), Err(UsccError::Character(8, 'O')));
+        assert_eq!(
+            Uscc::parse("9135010OM000100Y43"),
+            Err(UsccError::Character(8, 'O'))
+        );
         assert_eq!(Uscc::parse("91350100"), Err(UsccError::Length(8)));
     }
 

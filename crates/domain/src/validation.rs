@@ -19,18 +19,38 @@ pub struct FieldError {
 
 impl FieldError {
     /// A field error with its code and both messages.
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>, message_zh: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.to_owned(), message: message.into(), message_zh: message_zh.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: &str,
+        message: impl Into<String>,
+        message_zh: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+            message_zh: message_zh.into(),
+        }
     }
 
     /// The field is missing or blank.
     pub fn required(field: &str) -> Self {
-        Self::new(field, "required", format!("{field} is required"), format!("{field} 为必填项"))
+        Self::new(
+            field,
+            "required",
+            format!("{field} is required"),
+            format!("{field} 为必填项"),
+        )
     }
 
     /// The text is longer than `max` characters.
     pub fn too_long(field: &str, max: usize) -> Self {
-        Self::new(field, "too_long", format!("{field} must be at most {max} characters"), format!("{field} 不能超过 {max} 个字符"))
+        Self::new(
+            field,
+            "too_long",
+            format!("{field} must be at most {max} characters"),
+            format!("{field} 不能超过 {max} 个字符"),
+        )
     }
 
     /// The number is outside `[min, max]`.
@@ -45,17 +65,32 @@ impl FieldError {
 
     /// The value is not one of the accepted ones.
     pub fn invalid_value(field: &str, detail_en: &str, detail_zh: &str) -> Self {
-        Self::new(field, "invalid_value", format!("{field}: {detail_en}"), format!("{field}：{detail_zh}"))
+        Self::new(
+            field,
+            "invalid_value",
+            format!("{field}: {detail_en}"),
+            format!("{field}：{detail_zh}"),
+        )
     }
 
     /// A referenced record does not exist (or is not visible to the caller).
     pub fn not_found(field: &str) -> Self {
-        Self::new(field, "not_found", format!("{field} refers to a record that does not exist"), format!("{field} 引用的记录不存在"))
+        Self::new(
+            field,
+            "not_found",
+            format!("{field} refers to a record that does not exist"),
+            format!("{field} 引用的记录不存在"),
+        )
     }
 
     /// Another record already holds this unique value.
     pub fn duplicate(field: &str) -> Self {
-        Self::new(field, "duplicate", format!("{field} is already used by another record"), format!("{field} 已被其他记录使用"))
+        Self::new(
+            field,
+            "duplicate",
+            format!("{field} is already used by another record"),
+            format!("{field} 已被其他记录使用"),
+        )
     }
 }
 

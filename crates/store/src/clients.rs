@@ -3,12 +3,14 @@
 use crate::entity::{clients, org_units, users};
 use crate::{from_code, from_json, map_unique, to_json, Store, StoreError};
 use chrono::{DateTime, Utc};
-use domain::client::{search_text, Client, ClientFields, ClientQuery, ClientSort, ClientSummary, Contact};
+use domain::client::{
+    search_text, Client, ClientFields, ClientQuery, ClientSort, ClientSummary, Contact,
+};
 use domain::org::DataScope;
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select,
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 use uuid::Uuid;
 
@@ -43,13 +45,22 @@ fn like_escape(text: &str) -> String {
 fn scoped(mut select: Select<clients::Entity>, scope: &DataScope) -> Select<clients::Entity> {
     match scope {
         DataScope::All => {}
-        DataScope::Units(units) => select = select.filter(clients::Column::OrgUnitId.is_in(units.iter().copied())),
-        DataScope::Owner(owner) => select = select.filter(clients::Column::AccountManagerId.eq(*owner)),
+        DataScope::Units(units) => {
+            select = select.filter(clients::Column::OrgUnitId.is_in(units.iter().copied()))
+        }
+        DataScope::Owner(owner) => {
+            select = select.filter(clients::Column::AccountManagerId.eq(*owner))
+        }
     }
     select
 }
 
-fn active_model(id: Uuid, f: &ClientFields, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> clients::ActiveModel {
+fn active_model(
+    id: Uuid,
+    f: &ClientFields,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> clients::ActiveModel {
     clients::ActiveModel {
         id: Set(id),
         uscc: Set(f.uscc.clone()),
@@ -99,7 +110,11 @@ pub(crate) fn to_fields(m: &clients::Model) -> Result<ClientFields, StoreError> 
     })
 }
 
-pub(crate) fn client_active_model(id: Uuid, f: &ClientFields, created_at: DateTime<Utc>) -> clients::ActiveModel {
+pub(crate) fn client_active_model(
+    id: Uuid,
+    f: &ClientFields,
+    created_at: DateTime<Utc>,
+) -> clients::ActiveModel {
     active_model(id, f, created_at, created_at)
 }
 
@@ -127,7 +142,8 @@ impl Store {
         }
         if let Some(text) = query.search_text() {
             let pattern = LikeExpr::new(format!("%{}%", like_escape(&text))).escape('\\');
-            select = select.filter(Expr::col((clients::Entity, clients::Column::SearchText)).like(pattern));
+            select = select
+                .filter(Expr::col((clients::Entity, clients::Column::SearchText)).like(pattern));
         }
         let total = select.clone().count(&self.db).await?;
         let (column, ascending) = match query.sort.unwrap_or(ClientSort::Name) {
@@ -140,7 +156,11 @@ impl Store {
             ClientSort::CreatedAt => (clients::Column::CreatedAt, true),
             ClientSort::CreatedAtDesc => (clients::Column::CreatedAt, false),
         };
-        select = if ascending { select.order_by_asc(column) } else { select.order_by_desc(column) };
+        select = if ascending {
+            select.order_by_asc(column)
+        } else {
+            select.order_by_desc(column)
+        };
         let rows = select
             .order_by_asc(clients::Column::Id)
             .select_only()
@@ -192,12 +212,18 @@ impl Store {
 
     /// One client, if it exists and is within `scope` (otherwise `None`, so ids cannot be probed).
     pub async fn client(&self, id: Uuid, scope: &DataScope) -> Result<Option<Client>, StoreError> {
-        let Some(m) = clients::Entity::find_by_id(id).one(&self.db).await? else { return Ok(None) };
+        let Some(m) = clients::Entity::find_by_id(id).one(&self.db).await? else {
+            return Ok(None);
+        };
         if !scope.permits(m.org_unit_id, m.account_manager_id) {
             return Ok(None);
         }
-        let unit = org_units::Entity::find_by_id(m.org_unit_id).one(&self.db).await?;
-        let manager = users::Entity::find_by_id(m.account_manager_id).one(&self.db).await?;
+        let unit = org_units::Entity::find_by_id(m.org_unit_id)
+            .one(&self.db)
+            .await?;
+        let manager = users::Entity::find_by_id(m.account_manager_id)
+            .one(&self.db)
+            .await?;
         Ok(Some(Client {
             id: m.id,
             fields: to_fields(&m)?,
@@ -209,7 +235,12 @@ impl Store {
     }
 
     /// Inserts a new client (fields already validated). A taken USCC is [`StoreError::Duplicate`].
-    pub async fn insert_client(&self, id: Uuid, fields: &ClientFields, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn insert_client(
+        &self,
+        id: Uuid,
+        fields: &ClientFields,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         clients::Entity::insert(active_model(id, fields, now, now))
             .exec_without_returning(&self.db)
             .await
@@ -218,8 +249,16 @@ impl Store {
     }
 
     /// Replaces a client's master data (fields already validated).
-    pub async fn update_client(&self, id: Uuid, fields: &ClientFields, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let existing = clients::Entity::find_by_id(id).one(&self.db).await?.ok_or(StoreError::NotFound)?;
+    pub async fn update_client(
+        &self,
+        id: Uuid,
+        fields: &ClientFields,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let existing = clients::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         clients::Entity::update(active_model(id, fields, existing.created_at, now))
             .exec(&self.db)
             .await

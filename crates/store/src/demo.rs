@@ -91,9 +91,13 @@ impl Store {
             .await?;
         }
         for chunk in data.clients.chunks(CLIENT_CHUNK) {
-            clients::Entity::insert_many(chunk.iter().map(|(id, f, created)| client_active_model(*id, f, *created)))
-                .exec_without_returning(&tx)
-                .await?;
+            clients::Entity::insert_many(
+                chunk
+                    .iter()
+                    .map(|(id, f, created)| client_active_model(*id, f, *created)),
+            )
+            .exec_without_returning(&tx)
+            .await?;
         }
         for chunk in data.orders.chunks(ORDER_CHUNK) {
             sales_orders::Entity::insert_many(chunk.iter().map(|o| order_active_model(o, now)))

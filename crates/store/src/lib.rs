@@ -1,8 +1,8 @@
 //! The store: sea-orm entities and queries. The only code that knows SQL; it returns domain types.
 
-pub mod entity;
 mod clients;
 mod demo;
+pub mod entity;
 mod org;
 mod sales;
 
@@ -11,8 +11,12 @@ pub use org::Credentials;
 pub use sea_orm::DatabaseConnection;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr, SqlErr, SqlxSqliteConnector};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr, SqlErr, SqlxSqliteConnector,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -39,15 +43,24 @@ pub enum StoreError {
 impl StoreError {
     /// True when the database is unreachable rather than the request being wrong.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Database(DbErr::Conn(_) | DbErr::ConnectionAcquire(_)))
+        matches!(
+            self,
+            StoreError::Database(DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
+        )
     }
 }
 
 /// Maps a unique violation to [`StoreError::Duplicate`], naming the field by its column.
 pub(crate) fn map_unique(err: DbErr, fields: &[&str]) -> StoreError {
     if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
-        let field = fields.iter().find(|f| message.contains(*f)).copied().unwrap_or("id");
-        return StoreError::Duplicate { field: field.to_owned() };
+        let field = fields
+            .iter()
+            .find(|f| message.contains(*f))
+            .copied()
+            .unwrap_or("id");
+        return StoreError::Duplicate {
+            field: field.to_owned(),
+        };
     }
     StoreError::Database(err)
 }
@@ -119,7 +132,10 @@ impl Store {
 }
 
 /// Parses a stored JSON column into a domain type.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(value: &serde_json::Value, what: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    what: &str,
+) -> Result<T, StoreError> {
     serde_json::from_value(value.clone()).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
@@ -130,5 +146,6 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 
 /// Parses a stored code into a domain enum.
 pub(crate) fn from_code<T: FromStr>(code: &str, what: &str) -> Result<T, StoreError> {
-    code.parse().map_err(|_| StoreError::Corrupt(format!("{what}: unknown code `{code}`")))
+    code.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what}: unknown code `{code}`")))
 }

@@ -54,12 +54,21 @@ impl Store {
 
     /// The tree as (id, parent) pairs, for scope computations.
     pub async fn org_tree(&self) -> Result<Vec<(Uuid, Option<Uuid>)>, StoreError> {
-        Ok(self.org_units().await?.into_iter().map(|u| (u.id, u.parent_id)).collect())
+        Ok(self
+            .org_units()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.parent_id))
+            .collect())
     }
 
     /// One org unit.
     pub async fn org_unit(&self, id: Uuid) -> Result<Option<OrgUnit>, StoreError> {
-        org_units::Entity::find_by_id(id).one(&self.db).await?.map(to_org_unit).transpose()
+        org_units::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(to_org_unit)
+            .transpose()
     }
 
     /// The sign-in record of `username`.
@@ -69,11 +78,17 @@ impl Store {
             .find_also_related(org_units::Entity)
             .one(&self.db)
             .await?;
-        let Some((user, unit)) = found else { return Ok(None) };
+        let Some((user, unit)) = found else {
+            return Ok(None);
+        };
         let password_hash = user.password_hash.clone();
         let active = user.active;
         let user = to_user(user, unit.map(|u| u.name).unwrap_or_default())?;
-        Ok(Some(Credentials { user, password_hash, active }))
+        Ok(Some(Credentials {
+            user,
+            password_hash,
+            active,
+        }))
     }
 
     /// One active user.
@@ -83,11 +98,17 @@ impl Store {
             .find_also_related(org_units::Entity)
             .one(&self.db)
             .await?;
-        found.map(|(u, unit)| to_user(u, unit.map(|u| u.name).unwrap_or_default())).transpose()
+        found
+            .map(|(u, unit)| to_user(u, unit.map(|u| u.name).unwrap_or_default()))
+            .transpose()
     }
 
     /// Active users, optionally of one role and within some org units, by display name.
-    pub async fn users(&self, role: Option<Role>, units: Option<&[Uuid]>) -> Result<Vec<UserInfo>, StoreError> {
+    pub async fn users(
+        &self,
+        role: Option<Role>,
+        units: Option<&[Uuid]>,
+    ) -> Result<Vec<UserInfo>, StoreError> {
         let mut query = users::Entity::find().filter(users::Column::Active.eq(true));
         if let Some(role) = role {
             query = query.filter(users::Column::Role.eq(role.code()));

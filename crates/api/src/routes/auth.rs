@@ -21,7 +21,10 @@ use domain::org::UserInfo;
     )
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: ValidJson<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: ValidJson<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.0;
     let mut errors = domain::ValidationErrors::new();
     if username.trim().is_empty() {
@@ -35,11 +38,18 @@ pub async fn login(state: web::Data<AppState>, body: ValidJson<LoginRequest>) ->
     }
     let credentials = state.store.credentials(username.trim()).await?;
     let (hash, known) = match &credentials {
-        Some(c) if c.active => (c.password_hash.clone().unwrap_or_else(|| state.dummy_hash.clone()), true),
+        Some(c) if c.active => (
+            c.password_hash
+                .clone()
+                .unwrap_or_else(|| state.dummy_hash.clone()),
+            true,
+        ),
         _ => (state.dummy_hash.clone(), false),
     };
     // argon2 takes tens of milliseconds: keep it off the async workers.
-    let matches = web::block(move || verify_password(&password, &hash)).await.map_err(|e| ApiError::Unexpected(e.into()))?;
+    let matches = web::block(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
     let Some(credentials) = credentials.filter(|_| known && matches) else {
         tracing::info!(username = %username.trim(), "failed sign-in");
         return Err(ApiError::Unauthorized(ErrorCode::InvalidCredentials));

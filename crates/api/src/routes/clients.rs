@@ -7,7 +7,8 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use domain::client::{
-    Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort, Industry, UpdateClientRequest,
+    Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort,
+    Industry, UpdateClientRequest,
 };
 use domain::org::{subtree, DataScope, OrgLevel, Role};
 use domain::{FieldError, ValidationErrors};
@@ -44,11 +45,20 @@ pub struct ClientListParams {
     pub per_page: Option<String>,
 }
 
-fn parse_opt<T>(errors: &mut ValidationErrors, field: &str, raw: &Option<String>, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+fn parse_opt<T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: &Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
     let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     let parsed = parse(raw);
     if parsed.is_none() {
-        errors.push(FieldError::invalid_value(field, &format!("`{raw}` is not accepted"), &format!("不接受取值“{raw}”")));
+        errors.push(FieldError::invalid_value(
+            field,
+            &format!("`{raw}` is not accepted"),
+            &format!("不接受取值“{raw}”"),
+        ));
     }
     parsed
 }
@@ -57,13 +67,27 @@ impl ClientListParams {
     /// The validated query.
     pub fn into_query(self) -> Result<ClientQuery, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let org_unit_id = parse_opt(&mut errors, "org_unit_id", &self.org_unit_id, |s| s.parse().ok());
-        let category = parse_opt(&mut errors, "category", &self.category, ClientCategory::from_code);
+        let org_unit_id = parse_opt(&mut errors, "org_unit_id", &self.org_unit_id, |s| {
+            s.parse().ok()
+        });
+        let category = parse_opt(
+            &mut errors,
+            "category",
+            &self.category,
+            ClientCategory::from_code,
+        );
         let industry = parse_opt(&mut errors, "industry", &self.industry, Industry::from_code);
-        let account_manager_id = parse_opt(&mut errors, "account_manager_id", &self.account_manager_id, |s| s.parse().ok());
+        let account_manager_id = parse_opt(
+            &mut errors,
+            "account_manager_id",
+            &self.account_manager_id,
+            |s| s.parse().ok(),
+        );
         let sort = parse_opt(&mut errors, "sort", &self.sort, ClientSort::from_code);
         let page = parse_opt(&mut errors, "page", &self.page, |s| s.parse::<u64>().ok());
-        let per_page = parse_opt(&mut errors, "per_page", &self.per_page, |s| s.parse::<u64>().ok());
+        let per_page = parse_opt(&mut errors, "per_page", &self.per_page, |s| {
+            s.parse::<u64>().ok()
+        });
         let paging = ClientQuery::paging(page, per_page);
         if let Err(e) = &paging {
             errors.0.extend(e.0.iter().cloned());
@@ -99,15 +123,27 @@ impl ClientListParams {
     )
 )]
 #[get("/clients")]
-pub async fn list_clients(state: web::Data<AppState>, auth: AuthUser, params: web::Query<ClientListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_clients(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    params: web::Query<ClientListParams>,
+) -> ApiResult<HttpResponse> {
     let query = params.into_inner().into_query()?;
     let scope = auth.scope(&state).await?;
     let units = match query.org_unit_id {
         Some(unit) => Some(subtree(&state.store.org_tree().await?, unit)),
         None => None,
     };
-    let (items, total) = state.store.list_clients(&query, units.as_deref(), &scope).await?;
-    Ok(HttpResponse::Ok().json(ClientPage { items, total, page: query.page, per_page: query.per_page }))
+    let (items, total) = state
+        .store
+        .list_clients(&query, units.as_deref(), &scope)
+        .await?;
+    Ok(HttpResponse::Ok().json(ClientPage {
+        items,
+        total,
+        page: query.page,
+        per_page: query.per_page,
+    }))
 }
 
 /// A client's master data and its sales figures. Clients outside the caller's scope are 404.
@@ -122,16 +158,31 @@ pub async fn list_clients(state: web::Data<AppState>, auth: AuthUser, params: we
     )
 )]
 #[get("/clients/{id}")]
-pub async fn get_client(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_client(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let scope = auth.scope(&state).await?;
-    let client = state.store.client(*id, &scope).await?.ok_or(ApiError::NotFound)?;
-    let sales = state.store.sales_summary(client.id, state.clock.now().date_naive()).await?;
+    let client = state
+        .store
+        .client(*id, &scope)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let sales = state
+        .store
+        .sales_summary(client.id, state.clock.now().date_naive())
+        .await?;
     Ok(HttpResponse::Ok().json(ClientDetail { client, sales }))
 }
 
 /// Checks what only the database knows: the org unit is a county, the account manager is an
 /// active account manager of that unit (or above it), and both are within the caller's scope.
-async fn check_references(state: &AppState, fields: &ClientFields, scope: &DataScope) -> Result<(), ApiError> {
+async fn check_references(
+    state: &AppState,
+    fields: &ClientFields,
+    scope: &DataScope,
+) -> Result<(), ApiError> {
     let mut errors = ValidationErrors::new();
     match state.store.org_unit(fields.org_unit_id).await? {
         None => errors.push(FieldError::not_found("org_unit_id")),
@@ -144,11 +195,13 @@ async fn check_references(state: &AppState, fields: &ClientFields, scope: &DataS
     }
     match state.store.user(fields.account_manager_id).await? {
         None => errors.push(FieldError::not_found("account_manager_id")),
-        Some(manager) if manager.role != Role::AccountManager => errors.push(FieldError::invalid_value(
-            "account_manager_id",
-            "the owner must be an account manager",
-            "负责人必须是客户经理",
-        )),
+        Some(manager) if manager.role != Role::AccountManager => {
+            errors.push(FieldError::invalid_value(
+                "account_manager_id",
+                "the owner must be an account manager",
+                "负责人必须是客户经理",
+            ))
+        }
         Some(manager) => {
             let tree = state.store.org_tree().await?;
             if !subtree(&tree, manager.org_unit_id).contains(&fields.org_unit_id) {
@@ -161,7 +214,11 @@ async fn check_references(state: &AppState, fields: &ClientFields, scope: &DataS
         }
     }
     if errors.is_empty() && !scope.permits(fields.org_unit_id, fields.account_manager_id) {
-        errors.push(FieldError::invalid_value("org_unit_id", "outside your data scope", "超出您的数据权限范围"));
+        errors.push(FieldError::invalid_value(
+            "org_unit_id",
+            "outside your data scope",
+            "超出您的数据权限范围",
+        ));
     }
     Ok(errors.into_result(())?)
 }
@@ -191,17 +248,26 @@ async fn read_back(state: &AppState, id: Uuid) -> Result<Client, ApiError> {
     )
 )]
 #[post("/clients")]
-pub async fn create_client(state: web::Data<AppState>, auth: AuthUser, body: ValidJson<ClientFields>) -> ApiResult<HttpResponse> {
+pub async fn create_client(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<ClientFields>,
+) -> ApiResult<HttpResponse> {
     auth.require_writer()?;
     let fields = body.0.normalized();
     fields.validate()?;
     let scope = auth.scope(&state).await?;
     check_references(&state, &fields, &scope).await?;
     let id = Uuid::new_v4();
-    state.store.insert_client(id, &fields, state.clock.now()).await?;
+    state
+        .store
+        .insert_client(id, &fields, state.clock.now())
+        .await?;
     let client = read_back(&state, id).await?;
     tracing::info!(client = %id, by = %auth.user.username, "client created");
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/clients/{id}"))).json(client))
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/clients/{id}")))
+        .json(client))
 }
 
 /// Changes some fields of a client; absent fields stay as they are.
@@ -231,14 +297,21 @@ pub async fn update_client(
 ) -> ApiResult<HttpResponse> {
     auth.require_writer()?;
     let scope = auth.scope(&state).await?;
-    let existing = state.store.client(*id, &scope).await?.ok_or(ApiError::NotFound)?;
+    let existing = state
+        .store
+        .client(*id, &scope)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if body.0.is_empty() {
         return Ok(HttpResponse::Ok().json(existing));
     }
     let fields = body.0.apply(existing.fields.clone()).normalized();
     fields.validate()?;
     check_references(&state, &fields, &scope).await?;
-    state.store.update_client(existing.id, &fields, state.clock.now()).await?;
+    state
+        .store
+        .update_client(existing.id, &fields, state.clock.now())
+        .await?;
     tracing::info!(client = %existing.id, by = %auth.user.username, "client updated");
     Ok(HttpResponse::Ok().json(read_back(&state, existing.id).await?))
 }

@@ -19,7 +19,10 @@ pub struct HealthResponse {
 #[utoipa::path(tag = "health", responses((status = 200, body = HealthResponse)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(HealthResponse { status: "ok", database: None })
+    HttpResponse::Ok().json(HealthResponse {
+        status: "ok",
+        database: None,
+    })
 }
 
 /// The database answers; 503 while it does not.
@@ -33,5 +36,8 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::Unavailable
     })?;
-    Ok(HttpResponse::Ok().json(HealthResponse { status: "ok", database: Some(state.store.backend_name()) }))
+    Ok(HttpResponse::Ok().json(HealthResponse {
+        status: "ok",
+        database: Some(state.store.backend_name()),
+    }))
 }

@@ -17,7 +17,10 @@ use uuid::Uuid;
     responses((status = 200, body = Vec<OrgUnit>), (status = 401, body = domain::error::Problem, content_type = "application/problem+json"))
 )]
 #[get("/org-units")]
-pub async fn list_org_units(state: web::Data<AppState>, _auth: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_org_units(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.store.org_units().await?))
 }
 
@@ -45,19 +48,31 @@ pub struct UserListParams {
     )
 )]
 #[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, auth: AuthUser, params: web::Query<UserListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    params: web::Query<UserListParams>,
+) -> ApiResult<HttpResponse> {
     let mut errors = domain::ValidationErrors::new();
     let role = match params.role.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(code) => Role::from_code(code).or_else(|| {
-            errors.push(FieldError::invalid_value("role", "unknown role", "未知角色"));
+            errors.push(FieldError::invalid_value(
+                "role",
+                "unknown role",
+                "未知角色",
+            ));
             None
         }),
     };
     let unit = match params.org_unit_id.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => text.parse::<Uuid>().ok().or_else(|| {
-            errors.push(FieldError::invalid_value("org_unit_id", "not a UUID", "不是有效的 UUID"));
+            errors.push(FieldError::invalid_value(
+                "org_unit_id",
+                "not a UUID",
+                "不是有效的 UUID",
+            ));
             None
         }),
     };

@@ -31,9 +31,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::org_units::Entity", from = "Column::OrgUnitId", to = "super::org_units::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::org_units::Entity",
+        from = "Column::OrgUnitId",
+        to = "super::org_units::Column::Id"
+    )]
     OrgUnit,
-    #[sea_orm(belongs_to = "super::users::Entity", from = "Column::AccountManagerId", to = "super::users::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::AccountManagerId",
+        to = "super::users::Column::Id"
+    )]
     AccountManager,
 }
 

@@ -22,7 +22,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::org_units::Entity", from = "Column::OrgUnitId", to = "super::org_units::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::org_units::Entity",
+        from = "Column::OrgUnitId",
+        to = "super::org_units::Column::Id"
+    )]
     OrgUnit,
 }
 

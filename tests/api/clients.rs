@@ -1,0 +1,341 @@
+use crate::db_test;
+use crate::helpers::TestApp;
+use serde_json::{json, Value};
+
+/// A valid USCC made from a 17-character body.
+pub fn uscc(body17: &str) -> String {
+    format!(
+        "{body17}{}",
+        domain::uscc::check_character(body17).expect("alphabet")
+    )
+}
+
+/// A valid new client owned by the demo account manager `manager`.
+pub async fn new_client(app: &TestApp, token: &str, body17: &str) -> Value {
+    let manager = app
+        .get_json("/api/v1/me", &app.token("manager").await)
+        .await;
+    let _ = token;
+    json!({
+        "uscc": uscc(body17),
+        "name": format!("测试新建客户{body17}有限公司"),
+        "category": "end_user",
+        "industry": "construction",
+        "address": "长沙市岳麓区测试路 1 号",
+        "location": { "lat": 28.21, "lon": 112.90 },
+        "org_unit_id": manager["org_unit_id"],
+        "account_manager_id": manager["id"],
+        "contacts": [{ "name": "李四", "title": "采购", "phone": "0731-88886666" }],
+        "facilities": { "tank_count": 1, "tank_capacity_m3": 20.0, "dispenser_count": 1, "vehicle_count": 12 },
+        "demand": { "products": ["diesel_0"], "monthly_tonnes": 30.0 },
+        "tags": ["新开发"]
+    })
+}
+
+async fn list_is_paged_with_a_total(app: &TestApp) {
+    let token = app.token("admin").await;
+    let all = app.store.count_clients().await.expect("count");
+    let first = app.get_json("/api/v1/clients?per_page=10", &token).await;
+    assert_eq!(first["total"].as_u64(), Some(all));
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(10));
+    let second = app
+        .get_json("/api/v1/clients?per_page=10&page=2", &token)
+        .await;
+    let ids = |page: &Value| {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["id"].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        ids(&first).iter().all(|id| !ids(&second).contains(id)),
+        "pages overlap"
+    );
+    let past_end = app
+        .get_json("/api/v1/clients?per_page=10&page=1000", &token)
+        .await;
+    assert_eq!(past_end["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(past_end["total"].as_u64(), Some(all));
+}
+db_test!(list_is_paged_with_a_total);
+
+async fn filters_narrow_the_list(app: &TestApp) {
+    let token = app.token("admin").await;
+    let stations = app
+        .get_json(
+            "/api/v1/clients?category=filling_station&per_page=200",
+            &token,
+        )
+        .await;
+    let items = stations["items"].as_array().expect("items");
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|c| c["category"] == "filling_station"));
+
+    let units = app.get_json("/api/v1/org-units", &token).await;
+    let units = units.as_array().expect("units");
+    let changsha = units
+        .iter()
+        .find(|u| u["name"] == "长沙市")
+        .expect("长沙市");
+    let counties: Vec<&Value> = units
+        .iter()
+        .filter(|u| u["parent_id"] == changsha["id"])
+        .map(|u| &u["id"])
+        .collect();
+    let in_city = app
+        .get_json(
+            &format!(
+                "/api/v1/clients?per_page=200&org_unit_id={}",
+                changsha["id"].as_str().expect("id")
+            ),
+            &token,
+        )
+        .await;
+    assert!(in_city["total"].as_u64().expect("total") > 0);
+    assert!(in_city["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|c| counties.contains(&&c["org_unit_id"])));
+
+    let manager = app
+        .get_json("/api/v1/me", &app.token("manager").await)
+        .await;
+    let owned = app
+        .get_json(
+            &format!(
+                "/api/v1/clients?per_page=200&account_manager_id={}",
+                manager["id"].as_str().expect("id")
+            ),
+            &token,
+        )
+        .await;
+    assert!(owned["total"].as_u64().expect("total") > 0);
+    assert!(owned["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|c| c["account_manager_id"] == manager["id"]));
+
+    let none = app
+        .get_json(
+            "/api/v1/clients?category=trader&industry=agriculture",
+            &token,
+        )
+        .await;
+    assert_eq!(none["total"], 0);
+}
+db_test!(filters_narrow_the_list);
+
+async fn search_finds_by_name_uscc_and_contact_phone(app: &TestApp) {
+    let token = app.token("admin").await;
+    let page = app
+        .get_json("/api/v1/clients?per_page=5&sort=-updated_at", &token)
+        .await;
+    let target = &page["items"][0];
+    let uscc = target["uscc"].as_str().expect("uscc");
+    let by_uscc = app
+        .get_json(
+            &format!("/api/v1/clients?q={}", uscc.to_lowercase()),
+            &token,
+        )
+        .await;
+    assert_eq!(by_uscc["total"], 1);
+    assert_eq!(by_uscc["items"][0]["id"], target["id"]);
+    let phone = target["contact_phone"].as_str().expect("phone");
+    let by_phone = app
+        .get_json(&format!("/api/v1/clients?q={phone}"), &token)
+        .await;
+    assert!(by_phone["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|c| c["id"] == target["id"]));
+    let name = target["name"].as_str().expect("name");
+    let fragment: String = name.chars().take(4).collect();
+    let by_name = app
+        .client
+        .get(app.url("/api/v1/clients"))
+        .query(&[("q", fragment.as_str()), ("per_page", "200")])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    let by_name: Value = by_name.json().await.expect("json");
+    assert!(by_name["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|c| c["name"].as_str().expect("name").contains(&fragment)
+            || c["contact_name"].as_str().unwrap_or("").contains(&fragment)));
+    // LIKE wildcards are searched literally.
+    let wildcard = app.get_json("/api/v1/clients?q=%25", &token).await;
+    assert_eq!(wildcard["total"], 0);
+}
+db_test!(search_finds_by_name_uscc_and_contact_phone);
+
+async fn sort_orders_by_name_both_ways(app: &TestApp) {
+    let token = app.token("admin").await;
+    let names = |page: &Value| {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["name"].as_str().expect("name").to_owned())
+            .collect::<Vec<_>>()
+    };
+    let asc = names(
+        &app.get_json("/api/v1/clients?sort=name&per_page=50", &token)
+            .await,
+    );
+    let desc = names(
+        &app.get_json("/api/v1/clients?sort=-name&per_page=50", &token)
+            .await,
+    );
+    let mut sorted = asc.clone();
+    sorted.sort();
+    assert_eq!(asc, sorted);
+    let mut reversed = desc.clone();
+    reversed.sort();
+    reversed.reverse();
+    assert_eq!(desc, reversed);
+    assert_ne!(asc.first(), desc.first());
+}
+db_test!(sort_orders_by_name_both_ways);
+
+async fn client_page_has_master_data_and_sales(app: &TestApp) {
+    let token = app.token("admin").await;
+    let page = app.get_json("/api/v1/clients?per_page=1", &token).await;
+    let id = page["items"][0]["id"].as_str().expect("id");
+    let detail = app.get_json(&format!("/api/v1/clients/{id}"), &token).await;
+    assert_eq!(detail["id"], id);
+    assert!(domain::uscc::Uscc::parse(detail["uscc"].as_str().expect("uscc")).is_ok());
+    assert!(detail["org_unit_name"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty()));
+    assert!(detail["account_manager_name"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty()));
+    assert_eq!(
+        detail["sales"]["monthly"].as_array().map(Vec::len),
+        Some(24)
+    );
+    assert_eq!(detail["sales"]["monthly"][23]["month"], "2026-11");
+}
+db_test!(client_page_has_master_data_and_sales);
+
+async fn created_client_can_be_read_and_updated(app: &TestApp) {
+    let token = app.token("admin").await;
+    let body = new_client(app, &token, "91430104MA4QA0001").await;
+    let response = app.post_json("/api/v1/clients", &token, &body).await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let created: Value = response.json().await.expect("json");
+    assert_eq!(
+        location,
+        format!("/api/v1/clients/{}", created["id"].as_str().expect("id"))
+    );
+    let read = app.get_json(&location, &token).await;
+    assert_eq!(read["name"], body["name"]);
+    assert_eq!(read["contacts"][0]["phone"], "0731-88886666");
+    assert_eq!(read["sales"]["orders_12m"], 0);
+
+    let update = app
+        .patch_json(
+            &location,
+            &token,
+            &json!({ "name": "更名后的客户有限公司", "location": null, "tags": ["重点"] }),
+        )
+        .await;
+    assert_eq!(update.status(), 200);
+    let after = app.get_json(&location, &token).await;
+    assert_eq!(after["name"], "更名后的客户有限公司");
+    assert_eq!(after["location"], Value::Null);
+    assert_eq!(after["tags"], json!(["重点"]));
+    assert_eq!(after["uscc"], body["uscc"], "untouched fields stay");
+
+    // The same USCC again (even in lower case) is a conflict naming the field, and nothing is added.
+    let before = app.store.count_clients().await.expect("count");
+    let mut again = body.clone();
+    again["uscc"] = json!(body["uscc"].as_str().expect("uscc").to_lowercase());
+    let duplicate = app.post_json("/api/v1/clients", &token, &again).await;
+    assert_eq!(duplicate.status(), 409);
+    let problem: Value = duplicate.json().await.expect("json");
+    assert_eq!(problem["code"], "conflict");
+    assert_eq!(problem["errors"][0]["field"], "uscc");
+    assert_eq!(app.store.count_clients().await.expect("count"), before);
+}
+db_test!(created_client_can_be_read_and_updated);
+
+async fn account_managers_see_only_their_own_clients(app: &TestApp) {
+    let token = app.token("manager").await;
+    let me = app.get_json("/api/v1/me", &token).await;
+    let mine = app.get_json("/api/v1/clients?per_page=200", &token).await;
+    assert!(mine["total"].as_u64().expect("total") > 0);
+    assert!(mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|c| c["account_manager_id"] == me["id"]));
+    // Someone else's client is not found (404, not 403: ids cannot be probed).
+    let admin = app.token("admin").await;
+    let others = app.get_json("/api/v1/clients?per_page=200", &admin).await;
+    let foreign = others["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["account_manager_id"] != me["id"])
+        .expect("a foreign client");
+    let response = app
+        .get(
+            &format!("/api/v1/clients/{}", foreign["id"].as_str().expect("id")),
+            &token,
+        )
+        .await;
+    assert_eq!(response.status(), 404);
+}
+db_test!(account_managers_see_only_their_own_clients);
+
+async fn directors_see_their_subtree_and_viewers_cannot_write(app: &TestApp) {
+    let token = app.token("director").await;
+    let me = app.get_json("/api/v1/me", &token).await;
+    let units = app.get_json("/api/v1/org-units", &token).await;
+    let units = units.as_array().expect("units");
+    let tree: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = units
+        .iter()
+        .map(|u| {
+            (
+                u["id"].as_str().expect("id").parse().expect("uuid"),
+                u["parent_id"].as_str().map(|p| p.parse().expect("uuid")),
+            )
+        })
+        .collect();
+    let mine = domain::org::subtree(
+        &tree,
+        me["org_unit_id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid"),
+    );
+    let visible = app.get_json("/api/v1/clients?per_page=200", &token).await;
+    assert!(visible["total"].as_u64().expect("total") > 0);
+    for c in visible["items"].as_array().expect("items") {
+        let unit: uuid::Uuid = c["org_unit_id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+        assert!(mine.contains(&unit));
+    }
+    let viewer = app.token("viewer").await;
+    let body = new_client(app, &viewer, "91430104MA4QA0002").await;
+    let response = app.post_json("/api/v1/clients", &viewer, &body).await;
+    assert_eq!(response.status(), 403);
+}
+db_test!(directors_see_their_subtree_and_viewers_cannot_write);
