@@ -327,7 +327,7 @@ fn brand(rng: &mut DemoRng, long: bool) -> String {
     }
     let mut out = format!("{first}{second}");
     if long {
-        out.push_str(*random::pick(rng, BRAND_SECOND));
+        out.push_str(random::pick(rng, BRAND_SECOND));
     }
     out
 }
@@ -444,7 +444,7 @@ fn address(
     let number = rng.random_range(1..=899);
     let urban = county.name.ends_with('区');
     let rural = matches!(industry, Industry::Agriculture | Industry::Mining);
-    let tail = if rural && !urban || rural && rng.random_bool(0.5) {
+    let tail = if rural && (!urban || rng.random_bool(0.5)) {
         let group = if rng.random_bool(0.5) {
             format!("{}组", rng.random_range(1..=12))
         } else {

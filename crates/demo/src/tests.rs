@@ -636,17 +636,18 @@ fn scale_100_streams_in_bounded_memory() {
     let started = std::time::Instant::now();
     let generator = DemoGenerator::new(&config(100, 100.0));
     let mut book = generator.order_book();
-    let (mut clients, mut orders, mut kg) = (0usize, 0usize, 0i64);
+    let (mut clients, mut orders, mut kg, mut numbered) = (0usize, 0usize, 0i64, 0usize);
     let mut buffer = Vec::new();
     for client in generator.clients() {
         clients += 1;
+        numbered += usize::from(client.fields.name.ends_with('）'));
         buffer.clear();
         book.extend_orders_for(&client, &mut buffer);
         orders += buffer.len();
         kg += buffer.iter().map(|o| o.quantity_kg).sum::<i64>();
     }
     println!(
-        "scale 100: {} users, {clients} clients, {orders} orders, {:.1} Mt in {:?}",
+        "scale 100: {} users, {clients} clients ({numbered} with numbered names), {orders} orders, {:.1} Mt in {:?}",
         generator.users().len(),
         kg as f64 / 1e9,
         started.elapsed()

@@ -1,0 +1,28 @@
+// Launches Debian's Chromium headless with the flags this closed network needs.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ygj-chromium-'))}`,
+    ],
+  });
+}
+
+export async function signIn(page, username = 'admin', password = 'Demo@2026') {
+  await page.goto(`${BASE_URL}/`);
+  await page.waitForSelector('#username', { timeout: 30_000 });
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('.client-row', { timeout: 30_000 });
+}

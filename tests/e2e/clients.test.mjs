@@ -1,0 +1,87 @@
+// A manager signs in, sees the province's clients in Chinese, searches, and opens one.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, signIn, BASE_URL } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function apiTotal(path) {
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'Demo@2026' }),
+  });
+  const { access_token } = await login.json();
+  const response = await fetch(`${BASE_URL}${path}`, { headers: { authorization: `Bearer ${access_token}` } });
+  return (await response.json()).total;
+}
+
+test('signed-out visitors are sent to the sign-in page', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${BASE_URL}/clients`);
+  await page.waitForSelector('#login-submit', { timeout: 30_000 });
+  assert.match(page.url(), /\/login/);
+  await page.close();
+});
+
+test('a wrong password shows an error in Chinese', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${BASE_URL}/login`);
+  await page.waitForSelector('#username');
+  await page.fill('#username', 'admin');
+  await page.fill('#password', 'wrong-password');
+  await page.click('#login-submit');
+  await page.waitForSelector('text=用户名或密码错误', { timeout: 15_000 });
+  await page.close();
+});
+
+test('the admin signs in, browses the client list, searches and opens a client', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signIn(page);
+  const total = await apiTotal('/api/v1/clients?per_page=1');
+  assert.ok(total > 1000, `demo has clients (${total})`);
+  await page.waitForFunction((n) => document.querySelector('#client-total')?.textContent.includes(String(n)), total, { timeout: 15_000 });
+  const rows = await page.locator('.client-row').count();
+  assert.ok(rows > 10 && rows <= 50, `one page of rows (${rows})`);
+  assert.match(await page.locator('body').innerText(), /客户/);
+  await page.screenshot({ path: '/tmp/ygj-client-list.png' });
+
+  // Search narrows the list (server-side).
+  const firstName = (await page.locator('.client-row').first().innerText()).split('\n')[0].trim();
+  const fragment = [...firstName].slice(0, 6).join('');
+  await page.fill('#client-search', fragment);
+  await page.waitForFunction((t) => {
+    const text = document.querySelector('#client-total')?.textContent ?? '';
+    const n = Number((text.match(/\d[\d,]*/) ?? ['0'])[0].replace(/,/g, ''));
+    return n > 0 && n < t;
+  }, total, { timeout: 15_000 });
+
+  // Open the first client.
+  const rowText = await page.locator('.client-row').first().innerText();
+  await page.locator('.client-row').first().locator('a').first().click();
+  await page.waitForSelector('#client-name', { timeout: 15_000 });
+  const name = (await page.locator('#client-name').innerText()).trim();
+  assert.ok(name.length > 3 && rowText.includes(name), `opened ${name}`);
+  assert.match(page.url(), /\/clients\/[0-9a-f-]{36}/);
+  const body = await page.locator('body').innerText();
+  assert.match(body, /统一社会信用代码|信用代码/);
+  await page.screenshot({ path: '/tmp/ygj-client-page.png', fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the client list works on a phone screen and in English', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await signIn(page, 'manager');
+  const rows = await page.locator('.client-row').count();
+  assert.ok(rows > 0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no horizontal scrolling on a phone (${overflow}px)`);
+  await page.screenshot({ path: '/tmp/ygj-phone.png' });
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => /Clients/.test(document.body.innerText), null, { timeout: 10_000 });
+  await page.close();
+});
