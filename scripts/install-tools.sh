@@ -34,4 +34,11 @@ if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# A CJK font, so that screenshots taken by the browser test show Chinese text.
+if [ "${1:-}" = "--browser" ] && ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then
+  log "installing a CJK font (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get install -y -qq fonts-wqy-zenhei >/dev/null || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }
+fi
 log "tools ready"

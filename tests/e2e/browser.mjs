@@ -1,8 +1,6 @@
-// Launches Debian's Chromium headless with the flags this closed network needs.
+// Launches Debian's Chromium headless with the flags this closed network needs
+// (playwright gives each launch a fresh profile directory of its own).
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
 
@@ -13,7 +11,6 @@ export async function launch() {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ygj-chromium-'))}`,
     ],
   });
 }

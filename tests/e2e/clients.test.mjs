@@ -43,7 +43,7 @@ test('the admin signs in, browses the client list, searches and opens a client',
   await signIn(page);
   const total = await apiTotal('/api/v1/clients?per_page=1');
   assert.ok(total > 1000, `demo has clients (${total})`);
-  await page.waitForFunction((n) => document.querySelector('#client-total')?.textContent.includes(String(n)), total, { timeout: 15_000 });
+  await page.waitForFunction((n) => (document.querySelector('#client-total')?.textContent ?? '').replace(/[,\s]/g, '').includes(String(n)), total, { timeout: 15_000 });
   const rows = await page.locator('.client-row').count();
   assert.ok(rows > 10 && rows <= 50, `one page of rows (${rows})`);
   assert.match(await page.locator('body').innerText(), /客户/);

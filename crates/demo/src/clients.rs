@@ -202,7 +202,15 @@ impl Clients<'_> {
             monthly_tonnes: Some((monthly * 10.0).round() / 10.0),
             notes,
         };
-        let tags = tags(&mut rng, category, industry, behaviour, &address);
+        let tags = tags(
+            &mut rng,
+            category,
+            industry,
+            behaviour,
+            profile.annual_tonnes,
+            county,
+            &address,
+        );
 
         let local = index - plan.first;
         let account_manager_id = plan.managers[local % plan.managers.len()];
@@ -327,7 +335,7 @@ fn brand(rng: &mut DemoRng, long: bool) -> String {
     }
     let mut out = format!("{first}{second}");
     if long {
-        out.push_str(random::pick(rng, BRAND_SECOND));
+        out.push_str(random::pick::<&str>(rng, BRAND_SECOND));
     }
     out
 }
@@ -469,7 +477,20 @@ fn address(
     } else {
         match random::pick_weighted(
             rng,
-            &[(0, 55), (1, 25), (2, 10), (3, if urban { 0 } else { 10 })],
+            &[
+                (0, 55),
+                // Public bodies sit in town, not in industrial parks.
+                (
+                    1,
+                    if industry == Industry::PublicSector {
+                        0
+                    } else {
+                        25
+                    },
+                ),
+                (2, 10),
+                (3, if urban { 0 } else { 10 }),
+            ],
         ) {
             0 => format!("{}{number}号", random::pick(rng, ROADS)),
             1 => format!(
@@ -548,9 +569,9 @@ fn facilities(
             } else {
                 0
             };
-            let capacity: f64 = (0..tanks)
-                .map(|_| round1(rng.random_range(10.0..50.0)))
-                .sum();
+            // Folded from +0.0: an empty float `sum()` is -0.0, which would show as "-0".
+            let capacity =
+                (0..tanks).fold(0.0, |acc, _| acc + round1(rng.random_range(10.0..50.0)));
             Facilities {
                 tank_count: tanks,
                 tank_capacity_m3: round1(capacity),
@@ -622,14 +643,29 @@ fn tags(
     category: ClientCategory,
     industry: Industry,
     behaviour: Behaviour,
+    annual_tonnes: f64,
+    county: &County,
     address: &str,
 ) -> Vec<String> {
-    let mut tags: Vec<&str> = Vec::with_capacity(4);
+    let mut tags: Vec<&str> = Vec::with_capacity(6);
+    if annual_tonnes >= 500.0 && rng.random_bool(0.6) {
+        tags.push("重点客户");
+    }
+    if annual_tonnes >= 1_500.0 && rng.random_bool(0.3) {
+        tags.push("战略合作");
+    }
     match industry {
         Industry::Agriculture if rng.random_bool(0.5) => tags.push("农忙用油"),
         Industry::Construction if rng.random_bool(0.5) => tags.push("工地用油"),
         Industry::PublicSector if rng.random_bool(0.5) => tags.push("招投标"),
         _ => {}
+    }
+    if industry != Industry::PublicSector && rng.random_bool(0.25) {
+        tags.push(if rng.random_bool(0.8) {
+            "民营企业"
+        } else {
+            "国有企业"
+        });
     }
     if category == ClientCategory::FillingStation
         && address.contains("国道")
@@ -637,10 +673,19 @@ fn tags(
     {
         tags.push("高速沿线");
     }
+    if rng.random_bool(0.2) {
+        tags.push(if ZONES.iter().any(|z| address.contains(z)) {
+            "工业园区"
+        } else if county.name.ends_with('区') {
+            "城区"
+        } else {
+            "乡镇"
+        });
+    }
     if behaviour == Behaviour::Prospect {
         tags.push("新开发");
     }
-    let extra = random::pick_weighted(rng, &[(0usize, 35), (1, 40), (2, 18), (3, 7)]);
+    let extra = random::pick_weighted(rng, &[(0usize, 50), (1, 38), (2, 12)]);
     for _ in 0..extra {
         let tag = *random::pick(rng, TAGS);
         if !tags.contains(&tag) {

@@ -21,10 +21,10 @@ pub(crate) fn person_name(rng: &mut DemoRng) -> String {
     };
     let mut name = String::with_capacity(12);
     name.push_str(surname);
-    name.push_str(random::pick(rng, chars));
+    name.push_str(random::pick::<&str>(rng, chars));
     // Two-character given names are the majority among people born after 1970.
     if rng.random_bool(0.65) {
-        name.push_str(random::pick(rng, chars));
+        name.push_str(random::pick::<&str>(rng, chars));
     }
     name
 }

@@ -327,24 +327,16 @@ pub(crate) const PLACES: &[&str] = &[
     "枫树", "横塘", "油溪", "岩口", "茶园", "水口",
 ];
 
-/// Tags an account manager puts on clients.
+/// Tags an account manager puts on clients for no structural reason (the others follow from
+/// the client's size, industry or place).
 pub(crate) const TAGS: &[&str] = &[
-    "重点客户",
-    "战略合作",
-    "高速沿线",
-    "工业园区",
     "季节性用油",
     "价格敏感",
     "竞争激烈",
-    "国有企业",
-    "民营企业",
-    "招投标",
     "夜间卸油",
     "账期客户",
-    "农忙用油",
-    "工地用油",
-    "城区",
-    "乡镇",
+    "现款现货",
+    "需随车质检单",
 ];
 
 /// Notes on demand.
