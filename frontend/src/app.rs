@@ -1,7 +1,7 @@
 //! The root component: routes, the app shell (top bar and navigation) and the simple pages.
 
 use crate::api;
-use crate::i18n::T;
+use crate::i18n::{tr, T};
 use crate::pages::client_detail::ClientDetailPage;
 use crate::pages::client_form::{ClientEditPage, ClientNewPage};
 use crate::pages::clients::ClientListPage;
@@ -111,11 +111,17 @@ fn Shell() -> impl IntoView {
             .into_any()
         } else {
             // Come back to the page asked for once signed in.
-            let here = format!(
-                "{}{}",
-                location.pathname.get_untracked(),
-                location.search.get_untracked()
-            );
+            // The router's `search` has no leading `?`.
+            let search = location.search.get_untracked();
+            let here = if search.is_empty() {
+                location.pathname.get_untracked()
+            } else {
+                format!(
+                    "{}?{}",
+                    location.pathname.get_untracked(),
+                    search.trim_start_matches('?')
+                )
+            };
             let path = if here == "/" || here.is_empty() {
                 "/login".to_owned()
             } else {
@@ -139,13 +145,13 @@ pub fn LangSwitch() -> impl IntoView {
             id="lang-switch"
             type="button"
             class="btn btn-ghost lang-switch"
-            title=move || T::SwitchLangTitle.get(lang.get())
+            title=tr(T::SwitchLangTitle)
             on:click=move |_| {
                 let next = if lang.get_untracked() == Lang::Zh { Lang::En } else { Lang::Zh };
                 app.set_lang(next);
             }
         >
-            {move || T::SwitchLang.get(lang.get())}
+            {tr(T::SwitchLang)}
         </button>
     }
 }
@@ -158,7 +164,7 @@ fn TopBar() -> impl IntoView {
         <header class="topbar">
             <a href="/clients" class="brand">
                 <span class="brand-mark" aria-hidden="true">"油"</span>
-                <span class="brand-name">{move || T::ProductName.get(lang.get())}</span>
+                <span class="brand-name">{tr(T::ProductName)}</span>
             </a>
             <div class="topbar-right">
                 <span class="user" id="current-user">
@@ -182,7 +188,7 @@ fn TopBar() -> impl IntoView {
                     class="btn btn-ghost"
                     on:click=move |_| app.sign_out()
                 >
-                    {move || T::SignOut.get(lang.get())}
+                    {tr(T::SignOut)}
                 </button>
             </div>
         </header>
@@ -218,9 +224,9 @@ fn ComingSoon(section: T) -> impl IntoView {
         <section class="page coming-soon">
             <h1>{move || section.get(lang.get())}</h1>
             <div class="card empty-state">
-                <div class="badge badge-info">{move || T::ComingSoon.get(lang.get())}</div>
-                <p>{move || T::ComingSoonText.get(lang.get())}</p>
-                <a class="btn btn-primary" href="/clients">{move || T::GoToClients.get(lang.get())}</a>
+                <div class="badge badge-info">{tr(T::ComingSoon)}</div>
+                <p>{tr(T::ComingSoonText)}</p>
+                <a class="btn btn-primary" href="/clients">{tr(T::GoToClients)}</a>
             </div>
         </section>
     }
@@ -229,13 +235,12 @@ fn ComingSoon(section: T) -> impl IntoView {
 /// Shown for paths that match no page.
 #[component]
 fn NotFoundPage() -> impl IntoView {
-    let lang = use_lang();
     view! {
         <section class="page not-found">
-            <h1>{move || T::NotFound.get(lang.get())}</h1>
+            <h1>{tr(T::NotFound)}</h1>
             <div class="card empty-state">
-                <p>{move || T::NotFoundText.get(lang.get())}</p>
-                <a class="btn btn-primary" href="/clients">{move || T::GoToClients.get(lang.get())}</a>
+                <p>{tr(T::NotFoundText)}</p>
+                <a class="btn btn-primary" href="/clients">{tr(T::GoToClients)}</a>
             </div>
         </section>
     }

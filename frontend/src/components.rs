@@ -1,7 +1,7 @@
 //! Pieces shared by several pages: error boxes, org-tree helpers, the volume chart.
 
 use crate::api::ApiError;
-use crate::i18n::{self, T};
+use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
 use domain::org::{OrgLevel, OrgUnit};
 use domain::sales::MonthlyVolume;
@@ -22,7 +22,7 @@ pub fn ErrorBox(
                 .map(|retry| {
                     view! {
                         <button type="button" class="btn btn-small" on:click=move |_| retry.run(())>
-                            {move || T::Retry.get(lang.get())}
+                            {tr(T::Retry)}
                         </button>
                     }
                 })}
@@ -33,8 +33,7 @@ pub fn ErrorBox(
 /// A "loading" line for `Suspense` fallbacks.
 #[component]
 pub fn LoadingLine() -> impl IntoView {
-    let lang = use_lang();
-    view! { <div class="loading" aria-busy="true">{move || T::Loading.get(lang.get())}</div> }
+    view! { <div class="loading" aria-busy="true">{tr(T::Loading)}</div> }
 }
 
 /// The cities of the tree, by division code.
@@ -166,7 +165,7 @@ pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
             viewBox=format!("0 0 {W} {H}")
             preserveAspectRatio="xMidYMid meet"
             role="img"
-            aria-label=move || T::MonthlyVolume.get(lang.get())
+            aria-label=tr(T::MonthlyVolume)
         >
             {grid}
             <line class="chart-baseline" x1=LEFT x2=W - RIGHT y1=TOP + plot_h y2=TOP + plot_h></line>

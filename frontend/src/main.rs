@@ -3,10 +3,12 @@
 //! It talks to the REST API of the same origin through [`api`], shares its types with the
 //! server through the `domain` crate, and speaks Chinese (default) or English ([`i18n`]).
 
+// First, so its `label!` macro is in scope in the modules below.
+#[macro_use]
+pub mod i18n;
 pub mod api;
 pub mod app;
 pub mod components;
-pub mod i18n;
 pub mod pages;
 pub mod state;
 

@@ -69,6 +69,10 @@ impl Application {
                 .service(crate::routes::health::healthz)
                 .service(crate::routes::health::readyz)
                 .service(web::scope("/api/v1").configure(crate::routes::configure_api))
+                .route(
+                    "/docs",
+                    web::get().to(|| async { web::Redirect::to("/docs/").permanent() }),
+                )
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .default_service(web::to(serve_frontend))
         })

@@ -164,54 +164,62 @@ pub struct ClientFields {
 #[serde(deny_unknown_fields)]
 pub struct UpdateClientRequest {
     /// See [`ClientFields::uscc`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uscc: Option<String>,
     /// See [`ClientFields::name`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// See [`ClientFields::category`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<ClientCategory>,
     /// See [`ClientFields::industry`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry: Option<Industry>,
     /// See [`ClientFields::address`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// See [`ClientFields::location`]; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<GeoPoint>))]
     pub location: Option<Option<GeoPoint>>,
     /// See [`ClientFields::org_unit_id`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_unit_id: Option<Uuid>,
     /// See [`ClientFields::account_manager_id`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_manager_id: Option<Uuid>,
     /// See [`ClientFields::contacts`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<Contact>>,
     /// See [`ClientFields::facilities`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facilities: Option<Facilities>,
     /// See [`ClientFields::purchase_channels`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_channels: Option<Vec<PurchaseChannel>>,
     /// See [`ClientFields::demand`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demand: Option<DemandPreference>,
     /// See [`ClientFields::delivery`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<bool>,
     /// See [`ClientFields::membership_card_no`]; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub membership_card_no: Option<Option<String>>,
     /// See [`ClientFields::online_ordering`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online_ordering: Option<OnlineOrdering>,
     /// See [`ClientFields::tags`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
 
@@ -247,6 +255,34 @@ impl UpdateClientRequest {
             tags
         );
         f
+    }
+
+    /// The update that turns `old` into `new`, carrying only the fields that differ (so the
+    /// audit trail shows what the user really changed).
+    pub fn between(old: &ClientFields, new: ClientFields) -> Self {
+        let mut update = UpdateClientRequest::default();
+        macro_rules! changed {
+            ($($field:ident),*) => { $(if old.$field != new.$field { update.$field = Some(new.$field); })* };
+        }
+        changed!(
+            uscc,
+            name,
+            category,
+            industry,
+            address,
+            location,
+            org_unit_id,
+            account_manager_id,
+            contacts,
+            facilities,
+            purchase_channels,
+            demand,
+            delivery,
+            membership_card_no,
+            online_ordering,
+            tags
+        );
+        update
     }
 
     /// True when the body changes nothing.
@@ -696,6 +732,28 @@ mod tests {
         assert_eq!(after.uscc, sample().uscc);
         let untouched: UpdateClientRequest = serde_json::from_str(r#"{"name":"x"}"#).expect("json");
         assert_eq!(untouched.apply(sample()).location, sample().location);
+    }
+
+    #[test]
+    fn the_update_between_two_versions_carries_only_the_differences() {
+        let old = sample();
+        let mut new = sample();
+        new.name = "新名称".into();
+        new.location = None;
+        let update = UpdateClientRequest::between(&old, new.clone());
+        assert_eq!(update.name.as_deref(), Some("新名称"));
+        assert_eq!(update.location, Some(None));
+        assert_eq!(update.uscc, None);
+        assert_eq!(update.clone().apply(old.clone()), new);
+        assert!(UpdateClientRequest::between(&old, old.clone()).is_empty());
+        // Absent stays absent on the wire; only an explicit clear is sent as null.
+        let json = serde_json::to_value(&update).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({ "name": "新名称", "location": null })
+        );
+        let round: UpdateClientRequest = serde_json::from_value(json).expect("json");
+        assert_eq!(round, update);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{LoadingLine, VolumeChart};
-use crate::i18n::{self, T};
+use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
 use domain::client::ClientDetail;
 use domain::Lang;
@@ -37,7 +37,6 @@ pub fn client_resource(id: Memo<Option<Uuid>>) -> LocalResource<Result<ClientDet
 /// The client page.
 #[component]
 pub fn ClientDetailPage() -> impl IntoView {
-    let lang = use_lang();
     let id = route_client_id();
     let client = client_resource(id);
 
@@ -46,7 +45,7 @@ pub fn ClientDetailPage() -> impl IntoView {
             <div class="breadcrumb">
                 <a href="/clients" class="link">
                     "← "
-                    {move || T::BackToList.get(lang.get())}
+                    {tr(T::BackToList)}
                 </a>
             </div>
             <Suspense fallback=|| view! { <LoadingLine/> }>
@@ -87,7 +86,7 @@ fn ErrorList(
                 }}
             </ul>
             <button type="button" class="btn btn-small" on:click=move |_| retry()>
-                {move || T::Retry.get(lang.get())}
+                {tr(T::Retry)}
             </button>
         </div>
     }
@@ -159,24 +158,24 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             <div>
                 <h1 id="client-name">{f.name.clone()}</h1>
                 <div class="header-badges">
-                    <span class=format!("badge badge-cat-{}", category.code())>{move || category.label(lang.get())}</span>
-                    <span class="badge">{move || industry.label(lang.get())}</span>
+                    <span class=format!("badge badge-cat-{}", category.code())>{label!(category)}</span>
+                    <span class="badge">{label!(industry)}</span>
                     <span class="mono muted">{f.uscc.clone()}</span>
                 </div>
             </div>
             <a class="btn btn-primary" id="edit-client" href=format!("/clients/{id}/edit")>
-                {move || T::Edit.get(lang.get())}
+                {tr(T::Edit)}
             </a>
         </div>
 
         <div class="detail-grid">
             <section class="card section" id="section-basic">
-                <h2>{move || T::BasicInfo.get(lang.get())}</h2>
+                <h2>{tr(T::BasicInfo)}</h2>
                 <dl class="items">
                     <Item label=T::Name>{f.name.clone()}</Item>
                     <Item label=T::Uscc id="client-uscc"><span class="mono">{f.uscc.clone()}</span></Item>
-                    <Item label=T::Category>{move || category.label(lang.get())}</Item>
-                    <Item label=T::Industry>{move || industry.label(lang.get())}</Item>
+                    <Item label=T::Category>{label!(category)}</Item>
+                    <Item label=T::Industry>{label!(industry)}</Item>
                     <Item label=T::Address>{or_dash(&f.address)}</Item>
                     <Item label=T::Location><span class="mono">{coordinates}</span></Item>
                     <Item label=T::OrgUnit>{client.org_unit_name.clone()}</Item>
@@ -187,20 +186,20 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             </section>
 
             <section class="card section" id="section-sales">
-                <h2>{move || T::Sales.get(lang.get())}</h2>
+                <h2>{tr(T::Sales)}</h2>
                 <div class="kpis">
                     <div class="kpi">
-                        <div class="kpi-label">{move || T::Orders12m.get(lang.get())}</div>
+                        <div class="kpi-label">{tr(T::Orders12m)}</div>
                         <div class="kpi-value">{i18n::format_count(sales.orders_12m.max(0) as u64)}</div>
                     </div>
                     <div class="kpi">
-                        <div class="kpi-label">{move || T::Tonnes12m.get(lang.get())}</div>
+                        <div class="kpi-label">{tr(T::Tonnes12m)}</div>
                         <div class="kpi-value" id="sales-tonnes">
                             {move || i18n::format_tonnes(sales.tonnes_12m, lang.get())}
                         </div>
                     </div>
                     <div class="kpi">
-                        <div class="kpi-label">{move || T::Amount12m.get(lang.get())}</div>
+                        <div class="kpi-label">{tr(T::Amount12m)}</div>
                         <div class="kpi-value" id="sales-amount">
                             {move || i18n::format_yuan(sales.amount_yuan_12m, lang.get())}
                         </div>
@@ -214,18 +213,18 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                         {move || last_order.map(|d| i18n::format_date(d, lang.get())).unwrap_or_else(|| "—".into())}
                     </Item>
                 </dl>
-                <h3>{move || T::MonthlyVolume.get(lang.get())}</h3>
+                <h3>{tr(T::MonthlyVolume)}</h3>
                 {if has_sales {
                     view! { <VolumeChart months=months/> }.into_any()
                 } else {
-                    view! { <p class="muted">{move || T::NoSales.get(lang.get())}</p> }.into_any()
+                    view! { <p class="muted">{tr(T::NoSales)}</p> }.into_any()
                 }}
             </section>
 
             <section class="card section" id="section-contacts">
-                <h2>{move || T::Contacts.get(lang.get())}</h2>
+                <h2>{tr(T::Contacts)}</h2>
                 {if contacts.is_empty() {
-                    view! { <p class="muted">{move || T::NoContacts.get(lang.get())}</p> }.into_any()
+                    view! { <p class="muted">{tr(T::NoContacts)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="contact-list">
@@ -243,7 +242,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                                                     .then(|| {
                                                         view! {
                                                             <span class="badge badge-info">
-                                                                {move || T::MainContact.get(lang.get())}
+                                                                {tr(T::MainContact)}
                                                             </span>
                                                         }
                                                     })}
@@ -260,7 +259,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             </section>
 
             <section class="card section" id="section-facilities">
-                <h2>{move || T::Facilities.get(lang.get())}</h2>
+                <h2>{tr(T::Facilities)}</h2>
                 <dl class="items items-compact">
                     <Item label=T::TankCount>{facilities.tank_count.to_string()}</Item>
                     <Item label=T::TankCapacity>{i18n::format_number(facilities.tank_capacity_m3, 0, 3)}</Item>
@@ -270,7 +269,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             </section>
 
             <section class="card section" id="section-demand">
-                <h2>{move || T::PurchaseAndDemand.get(lang.get())}</h2>
+                <h2>{tr(T::PurchaseAndDemand)}</h2>
                 <dl class="items items-compact">
                     <Item label=T::PurchaseChannels>
                         {move || {
@@ -292,7 +291,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             </section>
 
             <section class="card section" id="section-services">
-                <h2>{move || T::Services.get(lang.get())}</h2>
+                <h2>{tr(T::Services)}</h2>
                 <dl class="items items-compact">
                     <Item label=T::Delivery>{move || i18n::format_bool(delivery, lang.get())}</Item>
                     <Item label=T::MembershipCard>{or_dash(card.as_deref().unwrap_or(""))}</Item>
@@ -315,9 +314,9 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             </section>
 
             <section class="card section" id="section-tags">
-                <h2>{move || T::Tags.get(lang.get())}</h2>
+                <h2>{tr(T::Tags)}</h2>
                 {if tags.is_empty() {
-                    view! { <p class="muted">{move || T::NoTags.get(lang.get())}</p> }.into_any()
+                    view! { <p class="muted">{tr(T::NoTags)}</p> }.into_any()
                 } else {
                     view! {
                         <div class="tags">

@@ -7,7 +7,7 @@
 use crate::api::{self, ApiError};
 use crate::app::OrgUnits;
 use crate::components::{cities, city_and_county, counties_of, parse_uuid, LoadingLine};
-use crate::i18n::T;
+use crate::i18n::{tr, T};
 use crate::pages::client_detail::{client_resource, route_client_id};
 use crate::state::use_lang;
 use chrono::NaiveDate;
@@ -28,14 +28,13 @@ use uuid::Uuid;
 /// `/clients/new`.
 #[component]
 pub fn ClientNewPage() -> impl IntoView {
-    let lang = use_lang();
     view! {
         <section class="page client-form-page">
             <div class="breadcrumb">
-                <a href="/clients" class="link">"← " {move || T::BackToList.get(lang.get())}</a>
+                <a href="/clients" class="link">"← " {tr(T::BackToList)}</a>
             </div>
             <div class="page-header">
-                <h1>{move || T::NewClient.get(lang.get())}</h1>
+                <h1>{tr(T::NewClient)}</h1>
             </div>
             <ClientForm initial=None/>
         </section>
@@ -45,7 +44,6 @@ pub fn ClientNewPage() -> impl IntoView {
 /// `/clients/:id/edit`.
 #[component]
 pub fn ClientEditPage() -> impl IntoView {
-    let lang = use_lang();
     let id = route_client_id();
     let client = client_resource(id);
     view! {
@@ -53,11 +51,11 @@ pub fn ClientEditPage() -> impl IntoView {
             <div class="breadcrumb">
                 <a href=move || id.get().map(|id| format!("/clients/{id}")).unwrap_or_else(|| "/clients".into()) class="link">
                     "← "
-                    {move || T::Cancel.get(lang.get())}
+                    {tr(T::Cancel)}
                 </a>
             </div>
             <div class="page-header">
-                <h1>{move || T::EditClient.get(lang.get())}</h1>
+                <h1>{tr(T::EditClient)}</h1>
             </div>
             <Suspense fallback=|| view! { <LoadingLine/> }>
                 {move || Suspend::new(async move {
@@ -484,10 +482,19 @@ fn error_text(error: &FieldError, lang: Lang) -> String {
         Lang::Zh => &error.message_zh,
         Lang::En => &error.message,
     };
-    if error.field.is_empty() {
+    let Some(rest) = message
+        .strip_prefix(error.field.as_str())
+        .filter(|_| !error.field.is_empty())
+    else {
         return message.clone();
+    };
+    let label = field_label(&error.field, lang);
+    // "uscc：统一社会信用代码应为…" already names the field after the colon: drop the path.
+    let after_colon = rest.trim_start_matches([':', '：', ' ']);
+    if after_colon.starts_with(&label) {
+        return after_colon.to_owned();
     }
-    message.replacen(&error.field, &field_label(&error.field, lang), 1)
+    format!("{label}{rest}")
 }
 
 /// Errors of one field, under its input.
@@ -673,12 +680,12 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
     view! {
         <form class="client-form" on:submit=on_submit novalidate>
             <fieldset class="card section">
-                <legend>{move || T::BasicInfo.get(lang.get())}</legend>
+                <legend>{tr(T::BasicInfo)}</legend>
                 <div class="form-grid">
                     <TextInput label=T::Name value=form.name field="name" errors=errors required=true class="span-2"/>
                     <TextInput label=T::Uscc value=form.uscc field="uscc" errors=errors required=true class="mono-input"/>
                     <div class="field">
-                        <label class="field-label" for="field-category">{move || T::Category.get(lang.get())}</label>
+                        <label class="field-label" for="field-category">{tr(T::Category)}</label>
                         <select
                             id="field-category"
                             on:change=move |ev| {
@@ -693,7 +700,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                                     let c = *c;
                                     view! {
                                         <option value=c.code() prop:selected=move || form.category.get() == c>
-                                            {move || c.label(lang.get())}
+                                            {label!(c)}
                                         </option>
                                     }
                                 })
@@ -701,7 +708,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                         </select>
                     </div>
                     <div class="field">
-                        <label class="field-label" for="field-industry">{move || T::Industry.get(lang.get())}</label>
+                        <label class="field-label" for="field-industry">{tr(T::Industry)}</label>
                         <select
                             id="field-industry"
                             on:change=move |ev| {
@@ -716,7 +723,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                                     let i = *i;
                                     view! {
                                         <option value=i.code() prop:selected=move || form.industry.get() == i>
-                                            {move || i.label(lang.get())}
+                                            {label!(i)}
                                         </option>
                                     }
                                 })
@@ -728,12 +735,12 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                     <TextInput label=T::Longitude value=form.lon field="location.lon" errors=errors inputmode="decimal"/>
                     <div class="field">
                         <label class="field-label" for="field-city">
-                            {move || T::City.get(lang.get())}
+                            {tr(T::City)}
                             <span class="required" aria-hidden="true">" *"</span>
                         </label>
                         <select id="field-city" on:change=on_city>
                             <option value="" prop:selected=move || form.city.get().is_none()>
-                                {move || T::ChooseCity.get(lang.get())}
+                                {tr(T::ChooseCity)}
                             </option>
                             {move || {
                                 let current = form.city.get();
@@ -750,7 +757,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label class="field-label" for="field-org_unit_id">
-                            {move || T::County.get(lang.get())}
+                            {tr(T::County)}
                             <span class="required" aria-hidden="true">" *"</span>
                         </label>
                         <select
@@ -760,7 +767,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                             on:change=on_county
                         >
                             <option value="" prop:selected=move || form.county.get().is_none()>
-                                {move || T::ChooseCounty.get(lang.get())}
+                                {tr(T::ChooseCounty)}
                             </option>
                             {move || {
                                 let current = form.county.get();
@@ -784,7 +791,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label class="field-label" for="field-account_manager_id">
-                            {move || T::AccountManager.get(lang.get())}
+                            {tr(T::AccountManager)}
                             <span class="required" aria-hidden="true">" *"</span>
                         </label>
                         <select
@@ -793,7 +800,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                             on:change=move |ev| form.manager.set(parse_uuid(&event_target_value(&ev)))
                         >
                             <option value="" prop:selected=move || form.manager.get().is_none()>
-                                {move || T::ChooseManager.get(lang.get())}
+                                {tr(T::ChooseManager)}
                             </option>
                             {move || {
                                 let current = form.manager.get();
@@ -825,19 +832,19 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
             </fieldset>
 
             <fieldset class="card section">
-                <legend>{move || T::Contacts.get(lang.get())}</legend>
+                <legend>{tr(T::Contacts)}</legend>
                 <FieldErrors errors=errors field="contacts"/>
                 <For each=move || form.contacts.get().into_iter().enumerate() key=|(i, row)| (row.key, *i) let:item>
                     <ContactEditor index=item.0 row=item.1 form=form errors=errors/>
                 </For>
                 <button type="button" class="btn btn-small" id="add-contact" on:click=move |_| form.add_contact()>
                     "+ "
-                    {move || T::AddContact.get(lang.get())}
+                    {tr(T::AddContact)}
                 </button>
             </fieldset>
 
             <fieldset class="card section">
-                <legend>{move || T::Facilities.get(lang.get())}</legend>
+                <legend>{tr(T::Facilities)}</legend>
                 <div class="form-grid">
                     <TextInput label=T::TankCount value=form.tank_count field="facilities.tank_count" errors=errors inputmode="numeric"/>
                     <TextInput
@@ -865,9 +872,9 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
             </fieldset>
 
             <fieldset class="card section">
-                <legend>{move || T::PurchaseAndDemand.get(lang.get())}</legend>
+                <legend>{tr(T::PurchaseAndDemand)}</legend>
                 <div class="field">
-                    <span class="field-label">{move || T::PurchaseChannels.get(lang.get())}</span>
+                    <span class="field-label">{tr(T::PurchaseChannels)}</span>
                     <div class="checks" id="field-purchase_channels">
                         {PurchaseChannel::ALL
                             .iter()
@@ -889,7 +896,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                                                 });
                                             }
                                         />
-                                        <span>{move || c.label(lang.get())}</span>
+                                        <span>{label!(c)}</span>
                                     </label>
                                 }
                             })
@@ -898,7 +905,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                     <FieldErrors errors=errors field="purchase_channels"/>
                 </div>
                 <div class="field">
-                    <span class="field-label">{move || T::Products.get(lang.get())}</span>
+                    <span class="field-label">{tr(T::Products)}</span>
                     <div class="checks" id="field-demand-products">
                         {Product::ALL
                             .iter()
@@ -920,7 +927,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                                                 });
                                             }
                                         />
-                                        <span>{move || p.label(lang.get())}</span>
+                                        <span>{label!(p)}</span>
                                     </label>
                                 }
                             })
@@ -938,7 +945,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                     />
                 </div>
                 <div class="field">
-                    <label class="field-label" for="field-demand-notes">{move || T::Notes.get(lang.get())}</label>
+                    <label class="field-label" for="field-demand-notes">{tr(T::Notes)}</label>
                     <textarea
                         id="field-demand-notes"
                         rows="3"
@@ -951,7 +958,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
             </fieldset>
 
             <fieldset class="card section">
-                <legend>{move || T::Services.get(lang.get())}</legend>
+                <legend>{tr(T::Services)}</legend>
                 <div class="form-grid">
                     <label class="check check-field">
                         <input
@@ -960,7 +967,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                             prop:checked=move || form.delivery.get()
                             on:change=move |ev| form.delivery.set(event_target_checked(&ev))
                         />
-                        <span>{move || T::Delivery.get(lang.get())}</span>
+                        <span>{tr(T::Delivery)}</span>
                     </label>
                     <TextInput label=T::MembershipCard value=form.card field="membership_card_no" errors=errors/>
                     <label class="check check-field">
@@ -970,7 +977,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                             prop:checked=move || form.online_registered.get()
                             on:change=move |ev| form.online_registered.set(event_target_checked(&ev))
                         />
-                        <span>{move || T::OnlineOrdering.get(lang.get())} " · " {move || T::Registered.get(lang.get())}</span>
+                        <span>{tr(T::OnlineOrdering)} " · " {tr(T::Registered)}</span>
                     </label>
                     <TextInput
                         label=T::RegisteredOn
@@ -984,11 +991,11 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
             </fieldset>
 
             <fieldset class="card section">
-                <legend>{move || T::Tags.get(lang.get())}</legend>
+                <legend>{tr(T::Tags)}</legend>
                 <div class="field">
                     <label class="field-label" for="field-tags">
-                        {move || T::Tags.get(lang.get())}
-                        <span class="muted">" (" {move || T::TagsHint.get(lang.get())} ")"</span>
+                        {tr(T::Tags)}
+                        <span class="muted">" (" {tr(T::TagsHint)} ")"</span>
                     </label>
                     <input
                         id="field-tags"
@@ -1032,7 +1039,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                         })
                 }}
                 <div class="form-actions">
-                    <a class="btn" href=cancel_href>{move || T::Cancel.get(lang.get())}</a>
+                    <a class="btn" href=cancel_href>{tr(T::Cancel)}</a>
                     <button type="submit" class="btn btn-primary" id="save-client" prop:disabled=move || pending.get()>
                         {move || if pending.get() { T::Saving.get(lang.get()) } else { T::Save.get(lang.get()) }}
                     </button>
@@ -1095,7 +1102,7 @@ fn ContactEditor(
                 class="btn btn-small btn-ghost remove-contact"
                 on:click=move |_| form.contacts.update(|rows| rows.retain(|r| r.key != row.key))
             >
-                {move || T::Remove.get(lang.get())}
+                {tr(T::Remove)}
             </button>
         </div>
     }

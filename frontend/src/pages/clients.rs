@@ -3,7 +3,7 @@
 use crate::api::{self, client_query_string};
 use crate::app::OrgUnits;
 use crate::components::{cities, city_and_county, counties_of, parse_uuid, ErrorBox, LoadingLine};
-use crate::i18n::{self, T};
+use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
 use domain::client::{
     ClientCategory, ClientPage, ClientQuery, ClientSort, ClientSummary, Industry, DEFAULT_PER_PAGE,
@@ -250,10 +250,10 @@ pub fn ClientListPage() -> impl IntoView {
     view! {
         <section class="page clients-page">
             <div class="page-header">
-                <h1>{move || T::ClientList.get(lang.get())}</h1>
+                <h1>{tr(T::ClientList)}</h1>
                 <a class="btn btn-primary" id="new-client" href="/clients/new">
                     "+ "
-                    {move || T::NewClient.get(lang.get())}
+                    {tr(T::NewClient)}
                 </a>
             </div>
 
@@ -264,19 +264,19 @@ pub fn ClientListPage() -> impl IntoView {
                         type="search"
                         class="search-input"
                         autocomplete="off"
-                        placeholder=move || T::SearchPlaceholder.get(lang.get())
-                        aria-label=move || T::Search.get(lang.get())
+                        placeholder=tr(T::SearchPlaceholder)
+                        aria-label=tr(T::Search)
                         prop:value=move || search.get()
                         on:input=on_search_input
                     />
                     <button type="submit" class="btn">
-                        {move || T::Search.get(lang.get())}
+                        {tr(T::Search)}
                     </button>
                 </form>
                 <div class="filter-grid">
-                    <select id="filter-city" aria-label=move || T::City.get(lang.get()) on:change=on_city>
+                    <select id="filter-city" aria-label=tr(T::City) on:change=on_city>
                         <option value="" prop:selected=move || selected.get().0.is_none()>
-                            {move || T::AllCities.get(lang.get())}
+                            {tr(T::AllCities)}
                         </option>
                         {move || {
                             let current = selected.get().0;
@@ -292,12 +292,12 @@ pub fn ClientListPage() -> impl IntoView {
                     </select>
                     <select
                         id="filter-county"
-                        aria-label=move || T::County.get(lang.get())
+                        aria-label=tr(T::County)
                         prop:disabled=move || selected.get().0.is_none()
                         on:change=on_county
                     >
                         <option value="" prop:selected=move || selected.get().1.is_none()>
-                            {move || T::AllCounties.get(lang.get())}
+                            {tr(T::AllCounties)}
                         </option>
                         {move || {
                             let (city, county) = selected.get();
@@ -313,9 +313,9 @@ pub fn ClientListPage() -> impl IntoView {
                             })
                         }}
                     </select>
-                    <select id="filter-category" aria-label=move || T::Category.get(lang.get()) on:change=on_category>
+                    <select id="filter-category" aria-label=tr(T::Category) on:change=on_category>
                         <option value="" prop:selected=move || query.with(|q| q.category.is_none())>
-                            {move || T::AllCategories.get(lang.get())}
+                            {tr(T::AllCategories)}
                         </option>
                         {ClientCategory::ALL
                             .iter()
@@ -323,15 +323,15 @@ pub fn ClientListPage() -> impl IntoView {
                                 let c = *c;
                                 view! {
                                     <option value=c.code() prop:selected=move || query.with(|q| q.category == Some(c))>
-                                        {move || c.label(lang.get())}
+                                        {label!(c)}
                                     </option>
                                 }
                             })
                             .collect_view()}
                     </select>
-                    <select id="filter-industry" aria-label=move || T::Industry.get(lang.get()) on:change=on_industry>
+                    <select id="filter-industry" aria-label=tr(T::Industry) on:change=on_industry>
                         <option value="" prop:selected=move || query.with(|q| q.industry.is_none())>
-                            {move || T::AllIndustries.get(lang.get())}
+                            {tr(T::AllIndustries)}
                         </option>
                         {Industry::ALL
                             .iter()
@@ -339,15 +339,15 @@ pub fn ClientListPage() -> impl IntoView {
                                 let i = *i;
                                 view! {
                                     <option value=i.code() prop:selected=move || query.with(|q| q.industry == Some(i))>
-                                        {move || i.label(lang.get())}
+                                        {label!(i)}
                                     </option>
                                 }
                             })
                             .collect_view()}
                     </select>
-                    <select id="filter-manager" aria-label=move || T::AccountManager.get(lang.get()) on:change=on_manager>
+                    <select id="filter-manager" aria-label=tr(T::AccountManager) on:change=on_manager>
                         <option value="" prop:selected=move || query.with(|q| q.account_manager_id.is_none())>
-                            {move || T::AllManagers.get(lang.get())}
+                            {tr(T::AllManagers)}
                         </option>
                         {move || {
                             let current = query.with(|q| q.account_manager_id);
@@ -378,11 +378,11 @@ pub fn ClientListPage() -> impl IntoView {
                     }}
                 </span>
                 <Show when=has_filters>
-                    <a class="link" href="/clients">{move || T::ClearFilters.get(lang.get())}</a>
+                    <a class="link" href="/clients">{tr(T::ClearFilters)}</a>
                 </Show>
                 <span class="spacer"></span>
                 <label class="inline-field">
-                    <span>{move || T::SortBy.get(lang.get())}</span>
+                    <span>{tr(T::SortBy)}</span>
                     <select id="client-sort" on:change=on_sort>
                         {ClientSort::ALL
                             .iter()
@@ -393,7 +393,7 @@ pub fn ClientListPage() -> impl IntoView {
                                         value=s.code()
                                         prop:selected=move || query.with(|q| q.sort.unwrap_or(ClientSort::Name) == s)
                                     >
-                                        {move || s.label(lang.get())}
+                                        {label!(s)}
                                     </option>
                                 }
                             })
@@ -401,7 +401,7 @@ pub fn ClientListPage() -> impl IntoView {
                     </select>
                 </label>
                 <label class="inline-field">
-                    <span>{move || T::PerPage.get(lang.get())}</span>
+                    <span>{tr(T::PerPage)}</span>
                     <select id="client-per-page" on:change=on_per_page>
                         {PER_PAGE_CHOICES
                             .iter()
@@ -435,11 +435,10 @@ pub fn ClientListPage() -> impl IntoView {
 /// The rows of one page (a table on wide screens, cards on phones) and the pager.
 #[component]
 fn ClientTable(page: ClientPage, query: ClientQuery) -> impl IntoView {
-    let lang = use_lang();
     if page.items.is_empty() {
         return view! {
             <div class="card empty-state">
-                <p>{move || T::NoClients.get(lang.get())}</p>
+                <p>{tr(T::NoClients)}</p>
             </div>
         }
         .into_any();
@@ -455,13 +454,13 @@ fn ClientTable(page: ClientPage, query: ClientQuery) -> impl IntoView {
             <table class="data-table client-table">
                 <thead>
                     <tr>
-                        <th>{move || T::Name.get(lang.get())}</th>
-                        <th>{move || T::Category.get(lang.get())}</th>
-                        <th>{move || T::Industry.get(lang.get())}</th>
-                        <th>{move || T::OrgUnit.get(lang.get())}</th>
-                        <th>{move || T::AccountManager.get(lang.get())}</th>
-                        <th>{move || T::Contact.get(lang.get())}</th>
-                        <th>{move || T::UpdatedAt.get(lang.get())}</th>
+                        <th>{tr(T::Name)}</th>
+                        <th>{tr(T::Category)}</th>
+                        <th>{tr(T::Industry)}</th>
+                        <th>{tr(T::OrgUnit)}</th>
+                        <th>{tr(T::AccountManager)}</th>
+                        <th>{tr(T::Contact)}</th>
+                        <th>{tr(T::UpdatedAt)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -506,14 +505,14 @@ fn ClientRow(client: ClientSummary) -> impl IntoView {
                 <a class="client-link" href=href>{client.name}</a>
                 <div class="sub mono">{client.uscc}</div>
             </td>
-            <td data-label=move || T::Category.get(lang.get())>
-                <span class=format!("badge badge-cat-{}", category.code())>{move || category.label(lang.get())}</span>
+            <td data-label=tr(T::Category)>
+                <span class=format!("badge badge-cat-{}", category.code())>{label!(category)}</span>
             </td>
-            <td data-label=move || T::Industry.get(lang.get())>{move || industry.label(lang.get())}</td>
-            <td data-label=move || T::OrgUnit.get(lang.get())>{client.org_unit_name}</td>
-            <td data-label=move || T::AccountManager.get(lang.get())>{client.account_manager_name}</td>
-            <td data-label=move || T::Contact.get(lang.get())>{contact}</td>
-            <td data-label=move || T::UpdatedAt.get(lang.get()) class="nowrap">
+            <td data-label=tr(T::Industry)>{label!(industry)}</td>
+            <td data-label=tr(T::OrgUnit)>{client.org_unit_name}</td>
+            <td data-label=tr(T::AccountManager)>{client.account_manager_name}</td>
+            <td data-label=tr(T::Contact)>{contact}</td>
+            <td data-label=tr(T::UpdatedAt) class="nowrap">
                 {move || i18n::format_datetime(updated_at, lang.get())}
             </td>
         </tr>
@@ -523,7 +522,6 @@ fn ClientRow(client: ClientSummary) -> impl IntoView {
 /// Previous / numbered / next links; plain links so the router keeps history and URLs.
 #[component]
 fn Pager(current: u64, last: u64, query: ClientQuery) -> impl IntoView {
-    let lang = use_lang();
     if last <= 1 {
         return ().into_any();
     }
@@ -548,23 +546,23 @@ fn Pager(current: u64, last: u64, query: ClientQuery) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <nav class="pager" aria-label=move || T::Pagination.get(lang.get())>
+        <nav class="pager" aria-label=tr(T::Pagination)>
             {match prev {
                 Some(href) => {
-                    view! { <a class="page-link" rel="prev" href=href>{move || T::Previous.get(lang.get())}</a> }
+                    view! { <a class="page-link" rel="prev" href=href>{tr(T::Previous)}</a> }
                         .into_any()
                 }
                 None => {
-                    view! { <span class="page-link disabled">{move || T::Previous.get(lang.get())}</span> }.into_any()
+                    view! { <span class="page-link disabled">{tr(T::Previous)}</span> }.into_any()
                 }
             }}
             {numbers}
             {match next {
                 Some(href) => {
-                    view! { <a class="page-link" rel="next" href=href>{move || T::Next.get(lang.get())}</a> }
+                    view! { <a class="page-link" rel="next" href=href>{tr(T::Next)}</a> }
                         .into_any()
                 }
-                None => view! { <span class="page-link disabled">{move || T::Next.get(lang.get())}</span> }.into_any(),
+                None => view! { <span class="page-link disabled">{tr(T::Next)}</span> }.into_any(),
             }}
         </nav>
     }

@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::app::LangSwitch;
-use crate::i18n::T;
+use crate::i18n::{tr, T};
 use crate::state::{use_app, use_lang};
 use domain::auth::{LoginRequest, LoginResponse};
 use leptos::prelude::*;
@@ -104,12 +104,12 @@ pub fn LoginPage() -> impl IntoView {
                 <div class="login-brand">
                     <span class="brand-mark brand-mark-lg" aria-hidden="true">"油"</span>
                     <div>
-                        <h1>{move || T::ProductName.get(lang.get())}</h1>
-                        <p class="muted">{move || T::Tagline.get(lang.get())}</p>
+                        <h1>{tr(T::ProductName)}</h1>
+                        <p class="muted">{tr(T::Tagline)}</p>
                     </div>
                 </div>
                 <label class="field">
-                    <span class="field-label">{move || T::Username.get(lang.get())}</span>
+                    <span class="field-label">{tr(T::Username)}</span>
                     <input
                         id="username"
                         name="username"
@@ -123,7 +123,7 @@ pub fn LoginPage() -> impl IntoView {
                     />
                 </label>
                 <label class="field">
-                    <span class="field-label">{move || T::Password.get(lang.get())}</span>
+                    <span class="field-label">{tr(T::Password)}</span>
                     <input
                         id="password"
                         name="password"

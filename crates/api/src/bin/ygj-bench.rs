@@ -31,7 +31,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 async fn get(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<Value> {
     let response = http.get(url).bearer_auth(token).send().await?;
-    anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
     Ok(response.json().await?)
 }
 
@@ -46,7 +50,10 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let token = login["access_token"].as_str().context("no token")?.to_owned();
+    let token = login["access_token"]
+        .as_str()
+        .context("no token")?
+        .to_owned();
     let units = get(&http, &format!("{}/api/v1/org-units", args.url), &token).await?;
     let cities: Vec<String> = units
         .as_array()
@@ -67,10 +74,20 @@ async fn main() -> anyhow::Result<()> {
     ];
     for city in cities.iter().take(5) {
         queries.push(format!("per_page=50&org_unit_id={city}"));
-        queries.push(format!("per_page=50&org_unit_id={city}&category=end_user&sort=uscc"));
+        queries.push(format!(
+            "per_page=50&org_unit_id={city}&category=end_user&sort=uscc"
+        ));
     }
-    let total = get(&http, &format!("{}/api/v1/clients?per_page=1", args.url), &token).await?;
-    println!("client list benchmark against {} ({} clients)", args.url, total["total"]);
+    let total = get(
+        &http,
+        &format!("{}/api/v1/clients?per_page=1", args.url),
+        &token,
+    )
+    .await?;
+    println!(
+        "client list benchmark against {} ({} clients)",
+        args.url, total["total"]
+    );
     for q in &queries {
         get(&http, &format!("{}/api/v1/clients?{q}", args.url), &token).await?;
     }
@@ -97,7 +114,12 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut workers = Vec::new();
     for w in 0..concurrency {
-        let (http, token, url, queries) = (http.clone(), token.clone(), args.url.clone(), queries.clone());
+        let (http, token, url, queries) = (
+            http.clone(),
+            token.clone(),
+            args.url.clone(),
+            queries.clone(),
+        );
         workers.push(tokio::spawn(async move {
             for i in 0..per_worker {
                 let q = &queries[(i + w) % queries.len()];
