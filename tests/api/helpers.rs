@@ -58,7 +58,7 @@ fn with_database(url: &str, database: &str) -> String {
 
 /// Starts the server on a fresh, migrated database with the demo at `scale`.
 pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
-    api::telemetry::init();
+    api::telemetry::init_with_default("error");
     let id = Uuid::new_v4().simple().to_string();
     let dir = TempDir(std::env::temp_dir().join(format!("ygj-test-{id}")));
     std::fs::create_dir_all(&dir.0).expect("temp dir");

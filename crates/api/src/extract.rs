@@ -5,7 +5,7 @@ use actix_web::dev::Payload;
 use actix_web::error::{PayloadError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use domain::FieldError;
+use domain::{FieldError, ValidationErrors};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
@@ -115,4 +115,23 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
 /// Malformed path parameters (e.g. an id that is not a UUID) find nothing.
 pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
+}
+
+/// Parses an optional query parameter; a present but unparsable value adds a field error.
+pub fn parse_opt<T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: &Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let parsed = parse(raw);
+    if parsed.is_none() {
+        errors.push(FieldError::invalid_value(
+            field,
+            &format!("`{raw}` is not accepted"),
+            &format!("不接受取值“{raw}”"),
+        ));
+    }
+    parsed
 }

@@ -1,5 +1,6 @@
 //! The Youguanjia server: REST API (actix-web), OpenAPI (utoipa), auth, the static frontend.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

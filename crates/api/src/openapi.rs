@@ -26,6 +26,8 @@ impl Modify for BearerAuth {
     routes::clients::create_client,
     routes::clients::get_client,
     routes::clients::update_client,
+    routes::clients::client_history,
+    routes::audit::list_audit,
 ))]
 struct ApiV1;
 
@@ -45,6 +47,7 @@ struct ApiV1;
         (name = "auth", description = "Sign-in and the signed-in user"),
         (name = "organisation", description = "Org units and people"),
         (name = "clients", description = "Client archives: master data"),
+        (name = "audit", description = "The audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

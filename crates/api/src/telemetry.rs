@@ -3,11 +3,19 @@
 
 use tracing_subscriber::{fmt, EnvFilter};
 
+/// The filter used when `RUST_LOG` is not set.
+pub const DEFAULT_FILTER: &str =
+    "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,actix_server=warn";
+
 /// Installs the global subscriber once; later calls are ignored (tests call it repeatedly).
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,actix_server=warn")
-    });
+    init_with_default(DEFAULT_FILTER);
+}
+
+/// Like [`init`] with another default filter (tests log only errors unless `RUST_LOG` is set).
+pub fn init_with_default(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("YGJ_LOG_FORMAT")
         .map(|v| v == "json")
         .unwrap_or(false);

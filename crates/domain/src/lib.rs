@@ -58,6 +58,7 @@ pub enum Lang {
     En,
 }
 
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod error;

@@ -1,8 +1,10 @@
 //! Client master data: list, read, create, update.
 
+use crate::audit::insert_audit;
 use crate::entity::{clients, org_units, users};
 use crate::{from_code, from_json, map_unique, to_json, Store, StoreError};
 use chrono::{DateTime, Utc};
+use domain::audit::AuditEntry;
 use domain::client::{
     search_text, Client, ClientFields, ClientQuery, ClientSort, ClientSummary, Contact,
 };
@@ -10,7 +12,7 @@ use domain::org::DataScope;
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -234,35 +236,45 @@ impl Store {
         }))
     }
 
-    /// Inserts a new client (fields already validated). A taken USCC is [`StoreError::Duplicate`].
+    /// Inserts a new client (fields already validated) and its audit entry, both or neither.
+    /// A taken USCC is [`StoreError::Duplicate`].
     pub async fn insert_client(
         &self,
         id: Uuid,
         fields: &ClientFields,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
+        let tx = self.db.begin().await?;
         clients::Entity::insert(active_model(id, fields, now, now))
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&tx)
             .await
             .map_err(|e| map_unique(e, &["uscc"]))?;
+        insert_audit(&tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Replaces a client's master data (fields already validated).
+    /// Replaces a client's master data (fields already validated) and records the audit entry,
+    /// both or neither.
     pub async fn update_client(
         &self,
         id: Uuid,
         fields: &ClientFields,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
+        let tx = self.db.begin().await?;
         let existing = clients::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&tx)
             .await?
             .ok_or(StoreError::NotFound)?;
         clients::Entity::update(active_model(id, fields, existing.created_at, now))
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(|e| map_unique(e, &["uscc"]))?;
+        insert_audit(&tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 

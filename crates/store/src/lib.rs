@@ -1,11 +1,13 @@
 //! The store: sea-orm entities and queries. The only code that knows SQL; it returns domain types.
 
+mod audit;
 mod clients;
 mod demo;
 pub mod entity;
 mod org;
 mod sales;
 
+pub use audit::AuditFilter;
 pub use demo::{DemoLoad, NewUser};
 pub use org::Credentials;
 pub use sea_orm::DatabaseConnection;

@@ -1,11 +1,13 @@
 //! Clients: list (filters, search, sort, paging), read, create, update.
 
+use crate::audit::RequestMeta;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::{parse_opt, ValidJson};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
+use domain::audit::{field_changes, AuditAction, AuditPage};
 use domain::client::{
     Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort,
     Industry, UpdateClientRequest,
@@ -43,24 +45,6 @@ pub struct ClientListParams {
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
-}
-
-fn parse_opt<T>(
-    errors: &mut ValidationErrors,
-    field: &str,
-    raw: &Option<String>,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Option<T> {
-    let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    let parsed = parse(raw);
-    if parsed.is_none() {
-        errors.push(FieldError::invalid_value(
-            field,
-            &format!("`{raw}` is not accepted"),
-            &format!("不接受取值“{raw}”"),
-        ));
-    }
-    parsed
 }
 
 impl ClientListParams {
@@ -251,6 +235,7 @@ async fn read_back(state: &AppState, id: Uuid) -> Result<Client, ApiError> {
 pub async fn create_client(
     state: web::Data<AppState>,
     auth: AuthUser,
+    meta: RequestMeta,
     body: ValidJson<ClientFields>,
 ) -> ApiResult<HttpResponse> {
     auth.require_writer()?;
@@ -259,10 +244,13 @@ pub async fn create_client(
     let scope = auth.scope(&state).await?;
     check_references(&state, &fields, &scope).await?;
     let id = Uuid::new_v4();
-    state
-        .store
-        .insert_client(id, &fields, state.clock.now())
-        .await?;
+    let now = state.clock.now();
+    let changes = field_changes(
+        &serde_json::json!({}),
+        &serde_json::to_value(&fields).unwrap_or_default(),
+    );
+    let audit = meta.entry(&auth, now, AuditAction::Create, "client", Some(id), changes);
+    state.store.insert_client(id, &fields, now, &audit).await?;
     let client = read_back(&state, id).await?;
     tracing::info!(client = %id, by = %auth.user.username, "client created");
     Ok(HttpResponse::Created()
@@ -292,6 +280,7 @@ pub async fn create_client(
 pub async fn update_client(
     state: web::Data<AppState>,
     auth: AuthUser,
+    meta: RequestMeta,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateClientRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -308,10 +297,88 @@ pub async fn update_client(
     let fields = body.0.apply(existing.fields.clone()).normalized();
     fields.validate()?;
     check_references(&state, &fields, &scope).await?;
+    let changes = field_changes(
+        &serde_json::to_value(&existing.fields).unwrap_or_default(),
+        &serde_json::to_value(&fields).unwrap_or_default(),
+    );
+    if changes.is_empty() {
+        return Ok(HttpResponse::Ok().json(existing));
+    }
+    let now = state.clock.now();
+    let audit = meta.entry(
+        &auth,
+        now,
+        AuditAction::Update,
+        "client",
+        Some(existing.id),
+        changes,
+    );
     state
         .store
-        .update_client(existing.id, &fields, state.clock.now())
+        .update_client(existing.id, &fields, now, &audit)
         .await?;
     tracing::info!(client = %existing.id, by = %auth.user.username, "client updated");
     Ok(HttpResponse::Ok().json(read_back(&state, existing.id).await?))
+}
+
+/// Paging of a client's history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Page number from 1 (default 1).
+    #[param(value_type = Option<u64>, minimum = 1)]
+    pub page: Option<String>,
+    /// Entries per page, 1–200 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
+    pub per_page: Option<String>,
+}
+
+/// Field-level change history of a client, newest first (who, when, from where, before/after).
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Client id"), HistoryParams),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients/{id}/history")]
+pub async fn client_history(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    params: web::Query<HistoryParams>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = ValidationErrors::new();
+    let page = parse_opt(&mut errors, "page", &params.page, |s| s.parse::<u64>().ok());
+    let per_page = parse_opt(&mut errors, "per_page", &params.per_page, |s| {
+        s.parse::<u64>().ok()
+    });
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let (page, per_page) = ClientQuery::paging(page, per_page)?;
+    let scope = auth.scope(&state).await?;
+    let client = state
+        .store
+        .client(*id, &scope)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let filter = store::AuditFilter {
+        entity: Some("client".to_owned()),
+        entity_id: Some(client.id),
+        page,
+        per_page,
+        ..Default::default()
+    };
+    let (items, total) = state.store.audit(&filter).await?;
+    Ok(HttpResponse::Ok().json(AuditPage {
+        items,
+        total,
+        page,
+        per_page,
+    }))
 }

@@ -1,5 +1,6 @@
 //! HTTP handlers, grouped by resource.
 
+pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod health;
@@ -16,5 +17,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .service(clients::list_clients)
         .service(clients::create_client)
         .service(clients::get_client)
-        .service(clients::update_client);
+        .service(clients::update_client)
+        .service(clients::client_history)
+        .service(audit::list_audit);
 }

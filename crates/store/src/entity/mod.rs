@@ -1,5 +1,6 @@
 //! sea-orm entities, one per table. Rows map to domain types in the parent module.
 
+pub mod audit_log;
 pub mod clients;
 pub mod org_units;
 pub mod sales_orders;
