@@ -167,16 +167,19 @@ async fn send(
     Ok((status, text))
 }
 
-/// Sends a request and decodes a success body as `R`, or the error body as a `Problem`.
-async fn request<R: DeserializeOwned>(
+/// Sends a request; the body of a success, or the error decoded from the problem document.
+///
+/// Kept apart from the decoding in [`request`] so this async machinery is compiled once, not
+/// once per response type.
+async fn fetch_text(
     method: &str,
     path: &str,
     body: Option<String>,
     authorized: bool,
-) -> Result<R, ApiError> {
+) -> Result<String, ApiError> {
     let (status, text) = send(method, path, body, authorized).await?;
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()));
+        return Ok(text);
     }
     let error = match serde_json::from_str::<Problem>(&text) {
         Ok(problem) => ApiError::Problem(problem),
@@ -188,6 +191,17 @@ async fn request<R: DeserializeOwned>(
         notify_unauthorized();
     }
     Err(error)
+}
+
+/// Sends a request and decodes a success body as `R`.
+async fn request<R: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    authorized: bool,
+) -> Result<R, ApiError> {
+    let text = fetch_text(method, path, body, authorized).await?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 fn json<B: Serialize>(body: &B) -> Result<String, ApiError> {

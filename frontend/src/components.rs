@@ -3,7 +3,7 @@
 use crate::api::ApiError;
 use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
-use domain::org::{OrgLevel, OrgUnit};
+use domain::org::{OrgLevel, OrgUnit, UserInfo};
 use domain::sales::MonthlyVolume;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -36,26 +36,55 @@ pub fn LoadingLine() -> impl IntoView {
     view! { <div class="loading" aria-busy="true">{tr(T::Loading)}</div> }
 }
 
-/// The cities of the tree, by division code.
-pub fn cities(units: &[OrgUnit]) -> Vec<OrgUnit> {
-    let mut list: Vec<OrgUnit> = units
-        .iter()
-        .filter(|u| u.level == OrgLevel::City)
-        .cloned()
-        .collect();
-    list.sort_by(|a, b| a.code.cmp(&b.code));
-    list
+/// Options for a select: (id, name), sorted by the given key.
+///
+/// One non-generic sort for every list of the app keeps the WASM small (each sort
+/// instantiation costs kilobytes).
+pub fn sorted_options(mut list: Vec<(String, Uuid, String)>) -> Vec<(Uuid, String)> {
+    list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    list.into_iter().map(|(_, id, name)| (id, name)).collect()
 }
 
-/// The counties under a city, by division code.
-pub fn counties_of(units: &[OrgUnit], city: Uuid) -> Vec<OrgUnit> {
-    let mut list: Vec<OrgUnit> = units
-        .iter()
-        .filter(|u| u.level == OrgLevel::County && u.parent_id == Some(city))
-        .cloned()
-        .collect();
-    list.sort_by(|a, b| a.code.cmp(&b.code));
-    list
+/// The cities of the tree as select options, by division code.
+pub fn cities(units: &[OrgUnit]) -> Vec<(Uuid, String)> {
+    sorted_options(
+        units
+            .iter()
+            .filter(|u| u.level == OrgLevel::City)
+            .map(|u| (u.code.clone(), u.id, u.name.clone()))
+            .collect(),
+    )
+}
+
+/// The counties under a city as select options, by division code.
+pub fn counties_of(units: &[OrgUnit], city: Uuid) -> Vec<(Uuid, String)> {
+    sorted_options(
+        units
+            .iter()
+            .filter(|u| u.level == OrgLevel::County && u.parent_id == Some(city))
+            .map(|u| (u.code.clone(), u.id, u.name.clone()))
+            .collect(),
+    )
+}
+
+/// People as select options, by name.
+pub fn people(users: Vec<UserInfo>) -> Vec<(Uuid, String)> {
+    sorted_options(
+        users
+            .into_iter()
+            .map(|u| (u.display_name.clone(), u.id, u.display_name))
+            .collect(),
+    )
+}
+
+/// Renders select options with the one matching `selected` chosen.
+pub fn options_view(list: Vec<(Uuid, String)>, selected: Option<Uuid>) -> impl IntoView {
+    list.into_iter()
+        .map(|(id, name)| {
+            let is_selected = selected == Some(id);
+            view! { <option value=id.to_string() prop:selected=is_selected>{name}</option> }
+        })
+        .collect_view()
 }
 
 /// The (city, county) a unit stands for in the cascading selects.

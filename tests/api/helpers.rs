@@ -86,6 +86,7 @@ pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
         data_dir: dir.0.clone(),
         jwt_secret: b"test-secret-test-secret-test-secret".to_vec(),
         access_token_ttl_secs: 3600,
+        refresh_token_ttl_secs: 30 * 24 * 3600,
         frontend_dir: dir.0.join("no-frontend"),
         max_json_bytes: 64 * 1024,
     };

@@ -31,6 +31,8 @@ pub struct Claims {
     pub exp: i64,
     /// Token id.
     pub jti: Uuid,
+    /// The session (sign-in) the token belongs to; signing out ends it.
+    pub sid: Uuid,
 }
 
 /// Signs and checks access tokens.
@@ -60,14 +62,15 @@ impl TokenKeys {
         }
     }
 
-    /// A signed access token for `user`, valid from `now` for the TTL.
-    pub fn issue(&self, user: &UserInfo, now: i64) -> Result<String, ApiError> {
+    /// A signed access token for `user` in session `sid`, valid from `now` for the TTL.
+    pub fn issue(&self, user: &UserInfo, sid: Uuid, now: i64) -> Result<String, ApiError> {
         let claims = Claims {
             sub: user.id,
             role: user.role,
             iat: now,
             exp: now + self.ttl_secs,
             jti: Uuid::new_v4(),
+            sid,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Unexpected(e.into()))
@@ -117,6 +120,8 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 pub struct AuthUser {
     /// Who.
     pub user: UserInfo,
+    /// Their session.
+    pub session_id: Uuid,
 }
 
 impl AuthUser {
@@ -167,7 +172,18 @@ impl FromRequest for AuthUser {
                 .user(claims.sub)
                 .await?
                 .ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
-            Ok(AuthUser { user })
+            // A signed-out or password-changed session ends its access tokens at once.
+            if !state
+                .store
+                .session_active(claims.sid, user.id, state.clock.now())
+                .await?
+            {
+                return Err(ApiError::Unauthorized(ErrorCode::Unauthorized));
+            }
+            Ok(AuthUser {
+                user,
+                session_id: claims.sid,
+            })
         })
     }
 }
@@ -190,7 +206,9 @@ mod tests {
     #[test]
     fn a_token_verifies_until_it_expires() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", 60);
-        let token = keys.issue(&user(), 1_000).expect("token");
+        let token = keys
+            .issue(&user(), Uuid::from_u128(3), 1_000)
+            .expect("token");
         assert_eq!(keys.verify(&token, 1_059).expect("valid").sub, user().id);
         assert!(matches!(
             keys.verify(&token, 1_060),

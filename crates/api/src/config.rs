@@ -16,6 +16,8 @@ pub struct Settings {
     pub jwt_secret: Vec<u8>,
     /// Access-token lifetime in seconds.
     pub access_token_ttl_secs: i64,
+    /// Session lifetime without a refresh, seconds (each refresh extends it).
+    pub refresh_token_ttl_secs: i64,
     /// Directory of the built frontend (index.html and hashed assets).
     pub frontend_dir: PathBuf,
     /// Largest accepted JSON body, bytes.
@@ -76,9 +78,23 @@ fn secret_from_data_dir(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     Ok(hex.into_bytes())
 }
 
+fn seconds(name: &'static str, default: i64) -> Result<i64, ConfigError> {
+    match var(name) {
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n: &i64| *n > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: "must be a positive number of seconds".into(),
+            }),
+        None => Ok(default),
+    }
+}
+
 impl Settings {
     /// Settings from `DATABASE_URL`, `YGJ_BIND`, `YGJ_DATA_DIR`, `YGJ_JWT_SECRET`,
-    /// `YGJ_ACCESS_TOKEN_TTL`, `YGJ_FRONTEND_DIR`; creates the data directory.
+    /// `YGJ_ACCESS_TOKEN_TTL`, `YGJ_REFRESH_TOKEN_TTL`, `YGJ_FRONTEND_DIR`; creates the data directory.
     pub fn from_env() -> Result<Self, ConfigError> {
         let data_dir = PathBuf::from(var("YGJ_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
@@ -101,23 +117,15 @@ impl Settings {
             Some(s) => s.into_bytes(),
             None => secret_from_data_dir(&data_dir)?,
         };
-        let access_token_ttl_secs = match var("YGJ_ACCESS_TOKEN_TTL") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "YGJ_ACCESS_TOKEN_TTL",
-                    reason: "must be a positive number of seconds".into(),
-                })?,
-            None => 8 * 3600,
-        };
+        let access_token_ttl_secs = seconds("YGJ_ACCESS_TOKEN_TTL", 15 * 60)?;
+        let refresh_token_ttl_secs = seconds("YGJ_REFRESH_TOKEN_TTL", 30 * 24 * 3600)?;
         Ok(Settings {
             database_url,
             bind: var("YGJ_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir,
             jwt_secret,
             access_token_ttl_secs,
+            refresh_token_ttl_secs,
             frontend_dir: PathBuf::from(
                 var("YGJ_FRONTEND_DIR").unwrap_or_else(|| "frontend/dist".to_owned()),
             ),

@@ -27,6 +27,12 @@ pub enum ApiError {
     /// No valid credentials: missing, forged or expired token, or a wrong password.
     #[error("unauthorized: {0}")]
     Unauthorized(ErrorCode),
+    /// Too many failed sign-ins: retry after this many seconds.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds until the lock ends.
+        retry_after: i64,
+    },
     /// Signed in, but not allowed.
     #[error("forbidden")]
     Forbidden,
@@ -48,6 +54,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The same unauthorized error again (the type holds no non-clonable parts for this kind).
+    pub fn clone_kind(&self) -> ApiError {
+        match self {
+            ApiError::Unauthorized(code) => ApiError::Unauthorized(*code),
+            _ => ApiError::Unauthorized(ErrorCode::Unauthorized),
+        }
+    }
+
     /// A single-field validation error.
     pub fn field(error: FieldError) -> Self {
         ApiError::Validation(ValidationErrors(vec![error]))
@@ -60,6 +74,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             ApiError::Unauthorized(code) => *code,
+            ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict { .. } => ErrorCode::Conflict,
@@ -81,6 +96,11 @@ impl ApiError {
             ApiError::MalformedJson(e) => {
                 (e.message.clone(), e.message_zh.clone(), vec![e.clone()])
             }
+            ApiError::TooManyAttempts { retry_after } => (
+                format!("Too many failed sign-ins; try again in {retry_after} s"),
+                format!("登录失败次数过多，请 {retry_after} 秒后再试"),
+                vec![],
+            ),
             ApiError::PayloadTooLarge { limit } => (
                 format!("The request body is larger than {limit} bytes"),
                 format!("请求体超过 {limit} 字节的上限"),
@@ -117,6 +137,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -131,6 +152,9 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let ApiError::TooManyAttempts { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
+        }
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }

@@ -19,6 +19,9 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(paths(
     routes::auth::login,
+    routes::auth::refresh,
+    routes::auth::logout,
+    routes::auth::change_password,
     routes::auth::me,
     routes::org::list_org_units,
     routes::org::list_users,

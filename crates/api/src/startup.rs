@@ -36,6 +36,7 @@ impl Application {
             store,
             keys: TokenKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
             clock,
+            refresh_ttl_secs: settings.refresh_token_ttl_secs,
             dummy_hash,
         });
         let assets = web::Data::new(StaticAssets::load(&settings.frontend_dir));

@@ -13,6 +13,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Time.
     pub clock: SharedClock,
+    /// Session lifetime without a refresh, seconds.
+    pub refresh_ttl_secs: i64,
     /// A hash to verify against when the username is unknown, so timing does not reveal
     /// which usernames exist.
     pub dummy_hash: String,

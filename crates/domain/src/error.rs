@@ -10,6 +10,8 @@ labelled_enum! {
         Unauthorized => "unauthorized", "请先登录", "Sign-in required";
         InvalidCredentials => "invalid_credentials", "用户名或密码错误", "Wrong username or password";
         TokenExpired => "token_expired", "登录已过期，请重新登录", "The session has expired; sign in again";
+        InvalidRefreshToken => "invalid_refresh_token", "登录状态已失效，请重新登录", "The session is no longer valid; sign in again";
+        TooManyAttempts => "too_many_attempts", "登录失败次数过多，请稍后再试", "Too many failed sign-ins; try again later";
         Forbidden => "forbidden", "没有权限执行此操作", "You are not allowed to do this";
         NotFound => "not_found", "记录不存在", "Not found";
         Conflict => "conflict", "与现有数据冲突", "Conflicts with existing data";

@@ -84,6 +84,9 @@ impl Store {
                 email: Set(None),
                 employee_id: Set(u.employee_id.clone()),
                 active: Set(true),
+                failed_logins: Set(0),
+                locked_until: Set(None),
+                password_changed_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             }))

@@ -6,11 +6,13 @@ mod demo;
 pub mod entity;
 mod org;
 mod sales;
+mod sessions;
 
 pub use audit::AuditFilter;
 pub use demo::{DemoLoad, NewUser};
 pub use org::Credentials;
 pub use sea_orm::DatabaseConnection;
+pub use sessions::{NewSession, RefreshOutcome};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{

@@ -15,6 +15,10 @@ pub struct Credentials {
     pub password_hash: Option<String>,
     /// Deactivated users cannot sign in.
     pub active: bool,
+    /// Consecutive failed sign-ins.
+    pub failed_logins: u32,
+    /// Sign-in refused until then.
+    pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn to_org_unit(m: org_units::Model) -> Result<OrgUnit, StoreError> {
@@ -83,11 +87,15 @@ impl Store {
         };
         let password_hash = user.password_hash.clone();
         let active = user.active;
+        let failed_logins = u32::try_from(user.failed_logins).unwrap_or(0);
+        let locked_until = user.locked_until;
         let user = to_user(user, unit.map(|u| u.name).unwrap_or_default())?;
         Ok(Some(Credentials {
             user,
             password_hash,
             active,
+            failed_logins,
+            locked_until,
         }))
     }
 

@@ -6,7 +6,9 @@
 
 use crate::api::{self, ApiError};
 use crate::app::OrgUnits;
-use crate::components::{cities, city_and_county, counties_of, parse_uuid, LoadingLine};
+use crate::components::{
+    cities, city_and_county, counties_of, options_view, parse_uuid, people, LoadingLine,
+};
 use crate::i18n::{tr, T};
 use crate::pages::client_detail::{client_resource, route_client_id};
 use crate::state::use_lang;
@@ -345,10 +347,16 @@ impl FormState {
             .collect();
 
         let optional = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-        let mut channels = self.channels.get_untracked();
-        channels.sort();
-        let mut products = self.products.get_untracked();
-        products.sort();
+        let channels: Vec<PurchaseChannel> = PurchaseChannel::ALL
+            .iter()
+            .copied()
+            .filter(|c| self.channels.with_untracked(|v| v.contains(c)))
+            .collect();
+        let products: Vec<Product> = Product::ALL
+            .iter()
+            .copied()
+            .filter(|p| self.products.with_untracked(|v| v.contains(p)))
+            .collect();
 
         let fields = ClientFields {
             uscc: self.uscc.get_untracked(),
@@ -742,17 +750,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                             <option value="" prop:selected=move || form.city.get().is_none()>
                                 {tr(T::ChooseCity)}
                             </option>
-                            {move || {
-                                let current = form.city.get();
-                                units
-                                    .with(|u| cities(u))
-                                    .into_iter()
-                                    .map(|u| {
-                                        let selected = current == Some(u.id);
-                                        view! { <option value=u.id.to_string() prop:selected=selected>{u.name}</option> }
-                                    })
-                                    .collect_view()
-                            }}
+                            {move || options_view(units.with(|u| cities(u)), form.city.get())}
                         </select>
                     </div>
                     <div class="field">
@@ -770,21 +768,9 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                                 {tr(T::ChooseCounty)}
                             </option>
                             {move || {
-                                let current = form.county.get();
                                 form.city
                                     .get()
-                                    .map(|city| {
-                                        units
-                                            .with(|u| counties_of(u, city))
-                                            .into_iter()
-                                            .map(|u| {
-                                                let selected = current == Some(u.id);
-                                                view! {
-                                                    <option value=u.id.to_string() prop:selected=selected>{u.name}</option>
-                                                }
-                                            })
-                                            .collect_view()
-                                    })
+                                    .map(|city| options_view(units.with(|u| counties_of(u, city)), form.county.get()))
                             }}
                         </select>
                         <FieldErrors errors=errors field="org_unit_id"/>
@@ -804,26 +790,14 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                             </option>
                             {move || {
                                 let current = form.manager.get();
-                                let mut list: Vec<(Uuid, String)> = managers
-                                    .get()
-                                    .and_then(Result::ok)
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|u| (u.id, u.display_name))
-                                    .collect();
-                                list.sort_by(|a, b| a.1.cmp(&b.1));
+                                let mut list = people(managers.get().and_then(Result::ok).unwrap_or_default());
                                 // Keep the stored manager selectable even if the list does not hold them.
                                 if let Some((id, name)) = initial_manager.clone() {
                                     if current == Some(id) && !list.iter().any(|(u, _)| *u == id) {
                                         list.insert(0, (id, name));
                                     }
                                 }
-                                list.into_iter()
-                                    .map(|(id, name)| {
-                                        let selected = current == Some(id);
-                                        view! { <option value=id.to_string() prop:selected=selected>{name}</option> }
-                                    })
-                                    .collect_view()
+                                options_view(list, current)
                             }}
                         </select>
                         <FieldErrors errors=errors field="account_manager_id"/>

@@ -2,14 +2,16 @@
 
 use crate::api::{self, client_query_string};
 use crate::app::OrgUnits;
-use crate::components::{cities, city_and_county, counties_of, parse_uuid, ErrorBox, LoadingLine};
+use crate::components::{
+    cities, city_and_county, counties_of, options_view, parse_uuid, people, ErrorBox, LoadingLine,
+};
 use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
 use domain::client::{
     ClientCategory, ClientPage, ClientQuery, ClientSort, ClientSummary, Industry, DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
 };
-use domain::org::{OrgUnit, Role};
+use domain::org::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -239,14 +241,6 @@ pub fn ClientListPage() -> impl IntoView {
         })
     };
 
-    let unit_option = move |u: OrgUnit, is_selected: bool| {
-        view! {
-            <option value=u.id.to_string() prop:selected=is_selected>
-                {u.name}
-            </option>
-        }
-    };
-
     view! {
         <section class="page clients-page">
             <div class="page-header">
@@ -278,17 +272,7 @@ pub fn ClientListPage() -> impl IntoView {
                         <option value="" prop:selected=move || selected.get().0.is_none()>
                             {tr(T::AllCities)}
                         </option>
-                        {move || {
-                            let current = selected.get().0;
-                            units
-                                .with(|u| cities(u))
-                                .into_iter()
-                                .map(|u| {
-                                    let is_selected = current == Some(u.id);
-                                    unit_option(u, is_selected)
-                                })
-                                .collect_view()
-                        }}
+                        {move || options_view(units.with(|u| cities(u)), selected.get().0)}
                     </select>
                     <select
                         id="filter-county"
@@ -301,16 +285,7 @@ pub fn ClientListPage() -> impl IntoView {
                         </option>
                         {move || {
                             let (city, county) = selected.get();
-                            city.map(|city| {
-                                units
-                                    .with(|u| counties_of(u, city))
-                                    .into_iter()
-                                    .map(|u| {
-                                        let is_selected = county == Some(u.id);
-                                        unit_option(u, is_selected)
-                                    })
-                                    .collect_view()
-                            })
+                            city.map(|city| options_view(units.with(|u| counties_of(u, city)), county))
                         }}
                     </select>
                     <select id="filter-category" aria-label=tr(T::Category) on:change=on_category>
@@ -350,19 +325,8 @@ pub fn ClientListPage() -> impl IntoView {
                             {tr(T::AllManagers)}
                         </option>
                         {move || {
-                            let current = query.with(|q| q.account_manager_id);
-                            let mut list = managers.get().and_then(Result::ok).unwrap_or_default();
-                            list.sort_by(|a, b| a.display_name.cmp(&b.display_name));
-                            list.into_iter()
-                                .map(|u| {
-                                    let is_selected = current == Some(u.id);
-                                    view! {
-                                        <option value=u.id.to_string() prop:selected=is_selected>
-                                            {u.display_name}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
+                            let list = people(managers.get().and_then(Result::ok).unwrap_or_default());
+                            options_view(list, query.with(|q| q.account_manager_id))
                         }}
                     </select>
                 </div>

@@ -11,6 +11,9 @@ use actix_web::web;
 /// Registers every `/api/v1` route.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     cfg.service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::change_password)
         .service(auth::me)
         .service(org::list_org_units)
         .service(org::list_users)

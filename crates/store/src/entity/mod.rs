@@ -3,5 +3,7 @@
 pub mod audit_log;
 pub mod clients;
 pub mod org_units;
+pub mod refresh_tokens;
 pub mod sales_orders;
+pub mod sessions;
 pub mod users;

@@ -16,6 +16,9 @@ pub struct Model {
     pub email: Option<String>,
     pub employee_id: Option<String>,
     pub active: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub password_changed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
