@@ -89,7 +89,7 @@ pub fn check_password_policy(
     .iter()
     .filter(|&&present| present)
     .count();
-    if count < MIN_PASSWORD_CHARS || count > 128 {
+    if !(MIN_PASSWORD_CHARS..=128).contains(&count) {
         errors.push(FieldError::new(
             "new_password",
             "weak_password",
