@@ -220,7 +220,9 @@ mod tests {
     fn a_token_signed_with_another_secret_is_refused() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let other = TokenKeys::new(b"ffffffffffffffffffffffffffffffff", 60);
-        let token = other.issue(&user(), 1_000).expect("token");
+        let token = other
+            .issue(&user(), Uuid::from_u128(3), 1_000)
+            .expect("token");
         assert!(matches!(
             keys.verify(&token, 1_001),
             Err(ApiError::Unauthorized(ErrorCode::Unauthorized))

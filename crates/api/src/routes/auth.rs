@@ -140,7 +140,12 @@ pub async fn login(
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(255).collect::<String>());
+    let ip = req
+        .connection_info()
+        .realip_remote_addr()
+        .map(str::to_owned);
     state
         .store
         .create_session(
@@ -150,11 +155,8 @@ pub async fn login(
                 refresh_id,
                 refresh_hash,
                 expires_at: now + Duration::seconds(state.refresh_ttl_secs),
-                ip: req
-                    .connection_info()
-                    .realip_remote_addr()
-                    .map(str::to_owned),
-                user_agent: user_agent.map(|ua| ua.chars().take(255).collect()),
+                ip,
+                user_agent,
             },
             now,
         )
