@@ -1,9 +1,10 @@
 //! Pieces shared by several pages: error boxes, org-tree helpers, the volume chart.
 
-use crate::api::ApiError;
+use crate::api::{self, ApiError};
+use crate::app::OrgUnits;
 use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
-use domain::org::{OrgLevel, OrgUnit, UserInfo};
+use domain::org::{OrgLevel, OrgUnit, Role, UserInfo};
 use domain::sales::MonthlyVolume;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -87,6 +88,28 @@ pub fn options_view(list: Vec<(Uuid, String)>, selected: Option<Uuid>) -> impl I
         .collect_view()
 }
 
+/// The organisation tree loaded by the shell; empty until it arrives.
+pub fn org_unit_list() -> Memo<Vec<OrgUnit>> {
+    let org_units = use_context::<OrgUnits>();
+    Memo::new(move |_| {
+        org_units
+            .and_then(|OrgUnits(r)| r.get())
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    })
+}
+
+/// Account managers within a unit's subtree (every one visible for `None`), reloaded when the
+/// unit changes.
+pub fn account_managers(
+    unit: Memo<Option<Uuid>>,
+) -> LocalResource<Result<Vec<UserInfo>, ApiError>> {
+    LocalResource::new(move || {
+        let unit = unit.get();
+        async move { api::users(Some(Role::AccountManager), unit).await }
+    })
+}
+
 /// The (city, county) a unit stands for in the cascading selects.
 pub fn city_and_county(units: &[OrgUnit], id: Option<Uuid>) -> (Option<Uuid>, Option<Uuid>) {
     let Some(unit) = id.and_then(|id| units.iter().find(|u| u.id == id)) else {
@@ -109,7 +132,14 @@ fn nice_ceiling(max: f64) -> f64 {
     if max <= 0.0 || !max.is_finite() {
         return 1.0;
     }
-    let magnitude = 10f64.powf(max.log10().floor());
+    // The power of ten at or below `max`, by steps (no `powf`/`log10`: they pull libm in).
+    let mut magnitude = 1.0;
+    while magnitude * 10.0 <= max {
+        magnitude *= 10.0;
+    }
+    while magnitude > max {
+        magnitude /= 10.0;
+    }
     for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
         if step * magnitude >= max {
             return step * magnitude;

@@ -187,12 +187,23 @@ fn group_digits(int_part: &str) -> String {
     out
 }
 
+/// `value` with exactly `decimals` decimals, without grouping.
+///
+/// Uses JavaScript's `toFixed` rather than Rust's `{:.N}` formatting: the browser already has
+/// it, and Rust's exact float formatting would add several kilobytes of WASM.
+pub fn fixed_decimals(value: f64, decimals: usize) -> String {
+    js_sys::Number::from(value)
+        .to_fixed(decimals.min(100) as u8)
+        .map(String::from)
+        .unwrap_or_else(|_| value.to_string())
+}
+
 /// A number with grouping, rounded to `max_decimals`, keeping at least `min_decimals`.
 pub fn format_number(value: f64, min_decimals: usize, max_decimals: usize) -> String {
     if !value.is_finite() {
         return "—".to_owned();
     }
-    let fixed = format!("{:.*}", max_decimals, value.abs());
+    let fixed = fixed_decimals(value.abs(), max_decimals);
     let (int_part, frac) = match fixed.split_once('.') {
         Some((i, f)) => (i, f),
         None => (fixed.as_str(), ""),

@@ -135,7 +135,11 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
     let contacts = f.contacts;
 
     let coordinates = move || match location {
-        Some(p) => format!("{:.6}, {:.6}", p.lat, p.lon),
+        Some(p) => format!(
+            "{}, {}",
+            i18n::fixed_decimals(p.lat, 6),
+            i18n::fixed_decimals(p.lon, 6)
+        ),
         None => "—".to_owned(),
     };
     let join_labels = move |labels: Vec<&'static str>, lang: Lang| {

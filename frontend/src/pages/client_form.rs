@@ -5,9 +5,9 @@
 //! runs is run here first; the server's per-field errors are shown in the same places.
 
 use crate::api::{self, ApiError};
-use crate::app::OrgUnits;
 use crate::components::{
-    cities, city_and_county, counties_of, options_view, parse_uuid, people, LoadingLine,
+    account_managers, cities, city_and_county, counties_of, options_view, org_unit_list,
+    parse_uuid, people, LoadingLine,
 };
 use crate::i18n::{tr, T};
 use crate::pages::client_detail::{client_resource, route_client_id};
@@ -18,7 +18,6 @@ use domain::client::{
     OnlineOrdering, PurchaseChannel, UpdateClientRequest,
 };
 use domain::geo::GeoPoint;
-use domain::org::Role;
 use domain::sales::Product;
 use domain::validation::FieldError;
 use domain::Lang;
@@ -71,7 +70,7 @@ pub fn ClientEditPage() -> impl IntoView {
     }
 }
 
-/// One editable contact; `key` keeps rows stable while others are added or removed.
+/// One editable contact; `key` identifies the row to remove.
 #[derive(Clone, Copy)]
 struct ContactRow {
     key: u64,
@@ -593,13 +592,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
     // A message for the whole form: a server error that is not about one field, or a hint.
     let notice = RwSignal::new(None::<Notice>);
 
-    let org_units = use_context::<OrgUnits>();
-    let units = Memo::new(move |_| {
-        org_units
-            .and_then(|OrgUnits(r)| r.get())
-            .and_then(Result::ok)
-            .unwrap_or_default()
-    });
+    let units = org_unit_list();
     // An edited client arrives with its county only; pick its city once the tree is known.
     Effect::new(move |_| {
         let (city, _) = units.with(|u| city_and_county(u, form.county.get_untracked()));
@@ -608,15 +601,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
         }
     });
     let manager_scope = Memo::new(move |_| form.county.get().or(form.city.get()));
-    let managers = LocalResource::new(move || {
-        let scope = manager_scope.get();
-        async move {
-            match scope {
-                Some(unit) => api::users(Some(Role::AccountManager), Some(unit)).await,
-                None => Ok(Vec::new()),
-            }
-        }
-    });
+    let managers = account_managers(manager_scope);
 
     let save = Action::new_unsync(|save: &Save| {
         let save = save.clone();
@@ -808,9 +793,16 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
             <fieldset class="card section">
                 <legend>{tr(T::Contacts)}</legend>
                 <FieldErrors errors=errors field="contacts"/>
-                <For each=move || form.contacts.get().into_iter().enumerate() key=|(i, row)| (row.key, *i) let:item>
-                    <ContactEditor index=item.0 row=item.1 form=form errors=errors/>
-                </For>
+                // Rows are rebuilt only when one is added or removed (typing changes the row's own
+                // signals, not the list), so a plain closure does what a keyed <For> would.
+                {move || {
+                    form.contacts
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, row)| view! { <ContactEditor index=index row=row form=form errors=errors/> })
+                        .collect_view()
+                }}
                 <button type="button" class="btn btn-small" id="add-contact" on:click=move |_| form.add_contact()>
                     "+ "
                     {tr(T::AddContact)}

@@ -1,9 +1,9 @@
 //! The client list: search, filters, sort and server-side paging, all kept in the URL.
 
 use crate::api::{self, client_query_string};
-use crate::app::OrgUnits;
 use crate::components::{
-    cities, city_and_county, counties_of, options_view, parse_uuid, people, ErrorBox, LoadingLine,
+    account_managers, cities, city_and_county, counties_of, options_view, org_unit_list,
+    parse_uuid, people, ErrorBox, LoadingLine,
 };
 use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
@@ -11,7 +11,6 @@ use domain::client::{
     ClientCategory, ClientPage, ClientQuery, ClientSort, ClientSummary, Industry, DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
 };
-use domain::org::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -112,22 +111,13 @@ pub fn ClientListPage() -> impl IntoView {
         async move { api::list_clients(&q).await }
     });
 
-    let org_units = use_context::<OrgUnits>();
-    let units = Memo::new(move |_| {
-        org_units
-            .and_then(|OrgUnits(r)| r.get())
-            .and_then(Result::ok)
-            .unwrap_or_default()
-    });
+    let units = org_unit_list();
     let selected = Memo::new(move |_| {
         let id = query.with(|q| q.org_unit_id);
         units.with(|u| city_and_county(u, id))
     });
     let unit_filter = Memo::new(move |_| query.with(|q| q.org_unit_id));
-    let managers = LocalResource::new(move || {
-        let unit = unit_filter.get();
-        async move { api::users(Some(Role::AccountManager), unit).await }
-    });
+    let managers = account_managers(unit_filter);
 
     // Search box: typed text lives here; the URL follows after a pause.
     let search = RwSignal::new(query.with_untracked(|q| q.q.clone().unwrap_or_default()));
@@ -341,9 +331,7 @@ pub fn ClientListPage() -> impl IntoView {
                             .map(|p| i18n::format_total(p.total, lang.get()))
                     }}
                 </span>
-                <Show when=has_filters>
-                    <a class="link" href="/clients">{tr(T::ClearFilters)}</a>
-                </Show>
+                {move || has_filters().then(|| view! { <a class="link" href="/clients">{tr(T::ClearFilters)}</a> })}
                 <span class="spacer"></span>
                 <label class="inline-field">
                     <span>{tr(T::SortBy)}</span>
