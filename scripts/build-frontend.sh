@@ -36,6 +36,13 @@ have_bindgen=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 command -v node >/dev/null || die "node is required (brotli compression)"
 command -v gzip >/dev/null || die "gzip is required"
 
+# Size flags for the wasm32 crates only (with --target, RUSTFLAGS skip host build scripts):
+# - `erase_components` makes Leptos type-erase views, so each view is not compiled as its own
+#   deeply nested type: about 10 % less WASM;
+# - the path remaps keep home-directory paths (panic locations) out of the binary.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components --remap-path-prefix=$cargo_home/registry/src=crates --remap-path-prefix=$root=."
+
 log "cargo build ($profile, wasm32) into $target_dir"
 cargo build -p "$crate" --target wasm32-unknown-unknown --profile "$profile"
 [ -f "$wasm_in" ] || die "expected $wasm_in after the build"

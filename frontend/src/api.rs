@@ -26,8 +26,8 @@ use wasm_bindgen_futures::JsFuture;
 /// Why an API call failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// The server answered with a problem document.
-    Problem(Problem),
+    /// The server answered with a problem document (boxed: it is large, errors are rare).
+    Problem(Box<Problem>),
     /// The server answered with an error status but no readable problem (e.g. a proxy's page).
     Status(u16),
     /// The request never got an answer (offline, DNS, server down).
@@ -182,7 +182,7 @@ async fn fetch_text(
         return Ok(text);
     }
     let error = match serde_json::from_str::<Problem>(&text) {
-        Ok(problem) => ApiError::Problem(problem),
+        Ok(problem) => ApiError::Problem(Box::new(problem)),
         Err(_) => ApiError::Status(status),
     };
     // Sign-in itself answers 401 for a wrong password; that is not a lost session.

@@ -25,6 +25,16 @@ pub fn App() -> impl IntoView {
     let app = AppState::from_storage();
     provide_context(app);
     set_document_lang(app.lang.get_untracked());
+    // The tab title follows the language.
+    Effect::new(move |_| {
+        let title = match app.lang.get() {
+            Lang::Zh => "油管家",
+            Lang::En => "Youguanjia 油管家",
+        };
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(title);
+        }
+    });
     // Any request that finds the session gone signs out; the shell then shows the sign-in page.
     api::set_unauthorized_handler(move || app.sign_out());
 
@@ -122,7 +132,8 @@ fn Shell() -> impl IntoView {
                     search.trim_start_matches('?')
                 )
             };
-            let path = if here == "/" || here.is_empty() {
+            let on_purpose = app.left_on_purpose.get_value();
+            let path = if on_purpose || here == "/" || here.is_empty() {
                 "/login".to_owned()
             } else {
                 format!(
@@ -186,7 +197,7 @@ fn TopBar() -> impl IntoView {
                     id="sign-out"
                     type="button"
                     class="btn btn-ghost"
-                    on:click=move |_| app.sign_out()
+                    on:click=move |_| app.sign_out_on_purpose()
                 >
                     {tr(T::SignOut)}
                 </button>

@@ -153,12 +153,13 @@ fn nice_ceiling(max: f64) -> f64 {
 #[component]
 pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
     let lang = use_lang();
-    const W: f64 = 720.0;
-    const H: f64 = 240.0;
-    const LEFT: f64 = 56.0;
-    const RIGHT: f64 = 8.0;
-    const TOP: f64 = 12.0;
-    const BOTTOM: f64 = 36.0;
+    // A viewBox near the rendered width keeps the axis text legible when the SVG scales.
+    const W: f64 = 520.0;
+    const H: f64 = 210.0;
+    const LEFT: f64 = 44.0;
+    const RIGHT: f64 = 6.0;
+    const TOP: f64 = 10.0;
+    const BOTTOM: f64 = 40.0;
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
     let max = nice_ceiling(months.iter().map(|m| m.tonnes).fold(0.0, f64::max));
@@ -187,8 +188,11 @@ pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
             let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
             let y = TOP + plot_h - height;
             let label_x = x + bar_w / 2.0;
-            // Every third month gets a label so 24 of them fit on a phone.
-            let show_label = i % 3 == 0;
+            // Quarter starts get a label so 24 months fit on a phone; January (or the first
+            // label) also shows the year.
+            let (year, month_no) = i18n::parse_month(&m.month).unwrap_or((0, 0));
+            let show_label = month_no % 3 == 1;
+            let show_year = month_no == 1 || (show_label && i < 3);
             let month = m.month.clone();
             let month_for_title = m.month.clone();
             let tonnes = m.tonnes;
@@ -210,6 +214,14 @@ pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
                             view! {
                                 <text class="chart-axis" x=label_x y=H - BOTTOM + 16.0 text-anchor="middle">
                                     {move || i18n::format_month_short(&month, lang.get())}
+                                </text>
+                            }
+                        })}
+                    {show_year
+                        .then(|| {
+                            view! {
+                                <text class="chart-axis chart-year" x=label_x y=H - BOTTOM + 31.0 text-anchor="middle">
+                                    {year.to_string()}
                                 </text>
                             }
                         })}

@@ -191,11 +191,18 @@ fn group_digits(int_part: &str) -> String {
 ///
 /// Uses JavaScript's `toFixed` rather than Rust's `{:.N}` formatting: the browser already has
 /// it, and Rust's exact float formatting would add several kilobytes of WASM.
+#[cfg(target_arch = "wasm32")]
 pub fn fixed_decimals(value: f64, decimals: usize) -> String {
     js_sys::Number::from(value)
         .to_fixed(decimals.min(100) as u8)
         .map(String::from)
         .unwrap_or_else(|_| value.to_string())
+}
+
+/// Host builds (unit tests) have no JavaScript: the same result through Rust formatting.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn fixed_decimals(value: f64, decimals: usize) -> String {
+    format!("{value:.decimals$}")
 }
 
 /// A number with grouping, rounded to `max_decimals`, keeping at least `min_decimals`.
@@ -295,7 +302,7 @@ pub fn format_datetime(at: DateTime<Utc>, lang: Lang) -> String {
 }
 
 /// Splits `YYYY-MM` into (year, month).
-fn parse_month(month: &str) -> Option<(i32, u32)> {
+pub fn parse_month(month: &str) -> Option<(i32, u32)> {
     let (y, m) = month.split_once('-')?;
     Some((y.parse().ok()?, m.parse().ok()?))
 }

@@ -59,6 +59,9 @@ pub struct AppState {
     pub token: RwSignal<Option<String>>,
     /// The signed-in user, once known.
     pub user: RwSignal<Option<UserInfo>>,
+    /// Set when the user pressed "sign out" (rather than the session expiring), so the sign-in
+    /// page does not offer to return to the page they left.
+    pub left_on_purpose: StoredValue<bool>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             lang: RwSignal::new(stored_lang()),
             token: RwSignal::new(stored_token()),
             user: RwSignal::new(None),
+            left_on_purpose: StoredValue::new(false),
         }
     }
 
@@ -78,8 +82,15 @@ impl AppState {
         self.lang.set(lang);
     }
 
+    /// Signs out because the user asked to.
+    pub fn sign_out_on_purpose(&self) {
+        self.left_on_purpose.set_value(true);
+        self.sign_out();
+    }
+
     /// Records a successful sign-in.
     pub fn sign_in(&self, token: String, user: UserInfo) {
+        self.left_on_purpose.set_value(false);
         store_token(Some(&token));
         self.token.set(Some(token));
         self.user.set(Some(user));

@@ -1,7 +1,7 @@
 //! `/clients/:id`: the client's master data in sections, its sales figures and chart.
 
 use crate::api::{self, ApiError};
-use crate::components::{LoadingLine, VolumeChart};
+use crate::components::{ErrorBox, LoadingLine, VolumeChart};
 use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
 use domain::client::ClientDetail;
@@ -49,46 +49,14 @@ pub fn ClientDetailPage() -> impl IntoView {
                 </a>
             </div>
             <Suspense fallback=|| view! { <LoadingLine/> }>
-                <ErrorBoundary fallback=move |errors| {
-                    view! { <ErrorList errors=errors retry=move || client.refetch()/> }
-                }>
-                    {move || Suspend::new(async move {
-                        client.await.map(|detail| view! { <ClientView detail=detail/> })
-                    })}
-                </ErrorBoundary>
+                {move || Suspend::new(async move {
+                    match client.await {
+                        Ok(detail) => view! { <ClientView detail=detail/> }.into_any(),
+                        Err(error) => view! { <ErrorBox error=error retry=move |_| client.refetch()/> }.into_any(),
+                    }
+                })}
             </Suspense>
         </section>
-    }
-}
-
-/// The errors caught by an `ErrorBoundary`, translated when they are API errors.
-#[component]
-fn ErrorList(
-    errors: ArcRwSignal<Errors>,
-    retry: impl Fn() + Send + Sync + Clone + 'static,
-) -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        <div class="alert alert-error" role="alert">
-            <ul class="plain">
-                {move || {
-                    errors
-                        .get()
-                        .into_iter()
-                        .map(|(_, e)| {
-                            let text = e
-                                .downcast_ref::<ApiError>()
-                                .map(|e| e.message(lang.get()))
-                                .unwrap_or_else(|| e.to_string());
-                            view! { <li>{text}</li> }
-                        })
-                        .collect_view()
-                }}
-            </ul>
-            <button type="button" class="btn btn-small" on:click=move |_| retry()>
-                {tr(T::Retry)}
-            </button>
-        </div>
     }
 }
 
