@@ -61,8 +61,8 @@ mv "$work/app_bg.opt.wasm" "$work/app_bg.wasm"
 
 hash_of() { sha256sum "$1" | cut -c1-16; }
 
-# The JS glue does not name the wasm file when init() gets an explicit path, so the wasm can be
-# renamed freely; hashing the JS after that keeps each name tied to its content.
+# index.html passes the wasm path to init() explicitly, so the JS glue never names the wasm file
+# and each file can be named after its own content.
 wasm_hash=$(hash_of "$work/app_bg.wasm")
 js_hash=$(hash_of "$work/app.js")
 css_hash=$(hash_of frontend/static/style.css)

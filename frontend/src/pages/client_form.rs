@@ -989,6 +989,11 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                         .map(|n| {
                             let lang = lang.get();
                             let (class, text) = match &n {
+                                // With field errors listed below, the code's label is the
+                                // summary; the server's detail would repeat the first of them.
+                                Notice::Server(ApiError::Problem(p)) if !p.errors.is_empty() => {
+                                    ("alert alert-error", p.code.label(lang).to_owned())
+                                }
                                 Notice::Server(e) => ("alert alert-error", e.message(lang)),
                                 Notice::FixErrors => ("alert alert-error", T::FixErrors.get(lang).to_owned()),
                                 Notice::NoChanges => ("alert alert-info", T::NoChanges.get(lang).to_owned()),
