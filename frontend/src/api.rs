@@ -7,6 +7,7 @@
 
 use crate::i18n::T;
 use crate::state;
+use domain::audit::AuditPage;
 use domain::auth::{LoginRequest, LoginResponse};
 use domain::client::{
     Client, ClientDetail, ClientFields, ClientPage, ClientQuery, UpdateClientRequest,
@@ -167,7 +168,55 @@ async fn send(
     Ok((status, text))
 }
 
+thread_local! {
+    // The refresh in flight, shared by every request that found its access token expired:
+    // a refresh token works once, so two refreshes racing would end the session.
+    static REFRESHING: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+}
+
+/// Trades the stored refresh token for a new pair; true when the session goes on.
+async fn refresh_tokens() -> bool {
+    let Some(refresh_token) = state::stored_refresh() else {
+        return false;
+    };
+    let body = serde_json::json!({ "refresh_token": refresh_token }).to_string();
+    match send("POST", "/api/v1/auth/refresh", Some(body), false).await {
+        Ok((200, text)) => match serde_json::from_str::<LoginResponse>(&text) {
+            Ok(pair) => {
+                state::store_token(Some(&pair.access_token));
+                state::store_refresh(Some(&pair.refresh_token));
+                true
+            }
+            Err(_) => false,
+        },
+        Ok(_) => {
+            state::store_refresh(None);
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// Refreshes the session once for every caller waiting on it.
+async fn refresh_session() -> bool {
+    let promise = REFRESHING.with(|r| r.borrow().clone()).unwrap_or_else(|| {
+        let promise = wasm_bindgen_futures::future_to_promise(async {
+            let ok = refresh_tokens().await;
+            REFRESHING.with(|r| *r.borrow_mut() = None);
+            Ok(JsValue::from_bool(ok))
+        });
+        REFRESHING.with(|r| *r.borrow_mut() = Some(promise.clone()));
+        promise
+    });
+    JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
 /// Sends a request; the body of a success, or the error decoded from the problem document.
+/// An expired access token is refreshed once and the request sent again.
 ///
 /// Kept apart from the decoding in [`request`] so this async machinery is compiled once, not
 /// once per response type.
@@ -177,7 +226,15 @@ async fn fetch_text(
     body: Option<String>,
     authorized: bool,
 ) -> Result<String, ApiError> {
-    let (status, text) = send(method, path, body, authorized).await?;
+    let sent_with = state::stored_token();
+    let (mut status, mut text) = send(method, path, body.clone(), authorized).await?;
+    if authorized && status == 401 {
+        // Another request may have refreshed meanwhile; then just use the new token.
+        let renewed = state::stored_token() != sent_with || refresh_session().await;
+        if renewed {
+            (status, text) = send(method, path, body, authorized).await?;
+        }
+    }
     if (200..300).contains(&status) {
         return Ok(text);
     }
@@ -188,6 +245,7 @@ async fn fetch_text(
     // Sign-in itself answers 401 for a wrong password; that is not a lost session.
     if authorized && status == 401 {
         state::store_token(None);
+        state::store_refresh(None);
         notify_unauthorized();
     }
     Err(error)
@@ -300,30 +358,30 @@ pub async fn create_client(fields: &ClientFields) -> Result<Client, ApiError> {
     request("POST", "/api/v1/clients", Some(json(fields)?), true).await
 }
 
-/// The JSON body of a partial update: only the fields that change.
-///
-/// `UpdateClientRequest` serialises an absent field as `null` too, and for `location` and
-/// `membership_card_no` a `null` means "clear it"; so absent fields are dropped here and the
-/// explicit clears kept.
-pub fn update_body(update: &UpdateClientRequest) -> Result<String, ApiError> {
-    let mut value = serde_json::to_value(update).map_err(|e| ApiError::Decode(e.to_string()))?;
-    if let Some(map) = value.as_object_mut() {
-        let keep_null = |key: &str| match key {
-            "location" => matches!(update.location, Some(None)),
-            "membership_card_no" => matches!(update.membership_card_no, Some(None)),
-            _ => false,
-        };
-        map.retain(|key, v| !v.is_null() || keep_null(key));
-    }
-    Ok(value.to_string())
-}
-
 /// `PATCH /api/v1/clients/{id}`.
 pub async fn update_client(id: Uuid, update: &UpdateClientRequest) -> Result<Client, ApiError> {
     request(
         "PATCH",
         &format!("/api/v1/clients/{id}"),
-        Some(update_body(update)?),
+        Some(json(update)?),
+        true,
+    )
+    .await
+}
+
+/// `POST /api/v1/auth/logout`: ends this session on the server.
+pub async fn logout() -> Result<(), ApiError> {
+    fetch_text("POST", "/api/v1/auth/logout", None, true)
+        .await
+        .map(|_| ())
+}
+
+/// `GET /api/v1/clients/{id}/history`: the newest changes first.
+pub async fn client_history(id: Uuid) -> Result<AuditPage, ApiError> {
+    request(
+        "GET",
+        &format!("/api/v1/clients/{id}/history?per_page=50"),
+        None,
         true,
     )
     .await

@@ -33,6 +33,8 @@ dictionary! {
     SignIn => "登录", "Sign in";
     SigningIn => "正在登录…", "Signing in…";
     SignOut => "退出", "Sign out";
+    History => "变更记录", "Change history";
+    NoHistory => "暂无变更记录", "No changes recorded yet";
     Username => "用户名", "Username";
     Password => "密码", "Password";
     CredentialsRequired => "请输入用户名和密码", "Enter your username and password";

@@ -8,6 +8,7 @@ use domain::Lang;
 use leptos::prelude::*;
 
 const TOKEN_KEY: &str = "ygj.token";
+const REFRESH_KEY: &str = "ygj.refresh";
 const LANG_KEY: &str = "ygj.lang";
 
 fn storage() -> Option<web_sys::Storage> {
@@ -40,6 +41,16 @@ pub fn stored_token() -> Option<String> {
 /// Stores or forgets the access token.
 pub fn store_token(token: Option<&str>) {
     save(TOKEN_KEY, token);
+}
+
+/// The stored refresh token, if any.
+pub fn stored_refresh() -> Option<String> {
+    load(REFRESH_KEY).filter(|t| !t.is_empty())
+}
+
+/// Stores or forgets the refresh token.
+pub fn store_refresh(token: Option<&str>) {
+    save(REFRESH_KEY, token);
 }
 
 /// The stored language; Chinese when none was chosen.
@@ -82,16 +93,22 @@ impl AppState {
         self.lang.set(lang);
     }
 
-    /// Signs out because the user asked to.
+    /// Signs out because the user asked to: the server ends the session first (so a copied
+    /// token stops working), then the local state is cleared whatever the server said.
     pub fn sign_out_on_purpose(&self) {
         self.left_on_purpose.set_value(true);
-        self.sign_out();
+        let app = *self;
+        leptos::task::spawn_local(async move {
+            let _ = crate::api::logout().await;
+            app.sign_out();
+        });
     }
 
     /// Records a successful sign-in.
-    pub fn sign_in(&self, token: String, user: UserInfo) {
+    pub fn sign_in(&self, token: String, refresh_token: String, user: UserInfo) {
         self.left_on_purpose.set_value(false);
         store_token(Some(&token));
+        store_refresh(Some(&refresh_token));
         self.token.set(Some(token));
         self.user.set(Some(user));
     }
@@ -99,6 +116,7 @@ impl AppState {
     /// Forgets the session; the protected pages then redirect to the sign-in page.
     pub fn sign_out(&self) {
         store_token(None);
+        store_refresh(None);
         self.token.set(None);
         self.user.set(None);
     }

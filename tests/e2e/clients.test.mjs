@@ -68,6 +68,7 @@ test('the admin signs in, browses the client list, searches and opens a client',
   assert.match(page.url(), /\/clients\/[0-9a-f-]{36}/);
   const body = await page.locator('body').innerText();
   assert.match(body, /统一社会信用代码|信用代码/);
+  await page.waitForSelector('#section-history', { timeout: 15_000 });
   await page.screenshot({ path: '/tmp/ygj-client-page.png', fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
@@ -83,5 +84,40 @@ test('the client list works on a phone screen and in English', async () => {
   await page.screenshot({ path: '/tmp/ygj-phone.png' });
   await page.click('#lang-switch');
   await page.waitForFunction(() => /Clients/.test(document.body.innerText), null, { timeout: 10_000 });
+  await page.close();
+});
+
+test('an edit shows up in the client history', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  await signIn(page);
+  await page.locator('.client-row').first().locator('a').first().click();
+  await page.waitForSelector('#client-name');
+  const url = page.url();
+  await page.click('#edit-client');
+  const address = page.locator('input[name="address"], #field-address, #address').first();
+  await address.waitFor({ timeout: 15_000 });
+  const newAddress = `浏览器测试地址 ${Date.now()}`;
+  await address.fill(newAddress);
+  await page.click('#save-client');
+  await page.waitForURL(url, { timeout: 15_000 });
+  await page.waitForFunction((text) => document.querySelector('#section-history')?.innerText.includes(text), newAddress, { timeout: 15_000 });
+  await page.close();
+});
+
+test('an expired access token is refreshed without leaving the page; signing out ends the session', async () => {
+  const page = await browser.newPage();
+  await signIn(page, 'director');
+  // Spoil the access token: the next API call gets 401, refreshes, and retries.
+  await page.evaluate(() => localStorage.setItem('ygj.token', 'expired.or.forged'));
+  await page.fill('#client-search', '有限');
+  await page.waitForFunction(() => !/expired/.test(localStorage.getItem('ygj.token') ?? 'expired'), null, { timeout: 15_000 });
+  assert.match(page.url(), /\/clients/);
+  const refreshed = await page.evaluate(() => localStorage.getItem('ygj.token'));
+  const me = await fetch(`${BASE_URL}/api/v1/me`, { headers: { authorization: `Bearer ${refreshed}` } });
+  assert.equal(me.status, 200);
+  await page.click('#sign-out');
+  await page.waitForSelector('#login-submit', { timeout: 15_000 });
+  const after = await fetch(`${BASE_URL}/api/v1/me`, { headers: { authorization: `Bearer ${refreshed}` } });
+  assert.equal(after.status, 401, 'the signed-out session no longer works');
   await page.close();
 });

@@ -298,6 +298,86 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                         .into_any()
                 }}
             </section>
+
+            <ClientHistory id=id/>
         </div>
+    }
+}
+
+/// A JSON value as a reader sees it: text without quotes, nothing as a dash.
+fn show_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The client's change history (audit trail), newest first.
+#[component]
+fn ClientHistory(id: Uuid) -> impl IntoView {
+    let lang = use_lang();
+    let history = LocalResource::new(move || api::client_history(id));
+    view! {
+        <section class="card section" id="section-history">
+            <h2>{tr(T::History)}</h2>
+            <Suspense fallback=|| view! { <LoadingLine/> }>
+                {move || {
+                    history
+                        .get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorBox error=error/> }.into_any(),
+                            Ok(page) if page.items.is_empty() => {
+                                view! { <p class="muted">{tr(T::NoHistory)}</p> }.into_any()
+                            }
+                            Ok(page) => {
+                                view! {
+                                    <ol class="history">
+                                        {page
+                                            .items
+                                            .into_iter()
+                                            .map(|entry| {
+                                                let at = entry.at;
+                                                let action = entry.action;
+                                                let changes = entry.changes;
+                                                view! {
+                                                    <li class="history-entry">
+                                                        <div class="history-head">
+                                                            <strong>{entry.actor_name}</strong>
+                                                            " · "
+                                                            {move || action.label(lang.get())}
+                                                            " · "
+                                                            <span class="muted">
+                                                                {move || i18n::format_datetime(at, lang.get())}
+                                                            </span>
+                                                        </div>
+                                                        <ul class="history-changes">
+                                                            {changes
+                                                                .into_iter()
+                                                                .map(|c| {
+                                                                    view! {
+                                                                        <li>
+                                                                            <code>{c.field}</code>
+                                                                            ": "
+                                                                            <span class="before">{show_value(&c.before)}</span>
+                                                                            " → "
+                                                                            <span class="after">{show_value(&c.after)}</span>
+                                                                        </li>
+                                                                    }
+                                                                })
+                                                                .collect_view()}
+                                                        </ul>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ol>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
     }
 }

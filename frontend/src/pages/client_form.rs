@@ -401,34 +401,6 @@ impl FormState {
     }
 }
 
-/// The fields that differ between the stored client and the form: a minimal PATCH body, so
-/// the audit log shows only what the user really changed.
-fn diff(old: &ClientFields, new: ClientFields) -> UpdateClientRequest {
-    let mut update = UpdateClientRequest::default();
-    macro_rules! changed {
-        ($($field:ident),*) => { $(if old.$field != new.$field { update.$field = Some(new.$field); })* };
-    }
-    changed!(
-        uscc,
-        name,
-        category,
-        industry,
-        address,
-        location,
-        org_unit_id,
-        account_manager_id,
-        contacts,
-        facilities,
-        purchase_channels,
-        demand,
-        delivery,
-        membership_card_no,
-        online_ordering,
-        tags
-    );
-    update
-}
-
 /// Human name of a field path such as `contacts[0].phone`, for error messages.
 fn field_label(path: &str, lang: Lang) -> String {
     let indexed = |prefix: &str| -> Option<(usize, String)> {
@@ -648,7 +620,7 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                         save.dispatch(Save::Create(fields));
                     }
                     Some((id, old)) => {
-                        let update = diff(&old, fields);
+                        let update = UpdateClientRequest::between(&old, fields);
                         if update.is_empty() {
                             notice.set(Some(Notice::NoChanges));
                         } else {

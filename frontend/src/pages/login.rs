@@ -39,10 +39,13 @@ pub fn LoginPage() -> impl IntoView {
     let nav = navigate.clone();
     Effect::new(move |_| {
         if let Some(Ok(LoginResponse {
-            access_token, user, ..
+            access_token,
+            refresh_token,
+            user,
+            ..
         })) = login.value().get()
         {
-            app.sign_in(access_token, user);
+            app.sign_in(access_token, refresh_token, user);
             let next = next_path(query.with_untracked(|q| q.get("next")));
             nav(
                 &next,
