@@ -339,3 +339,43 @@ async fn directors_see_their_subtree_and_viewers_cannot_write(app: &TestApp) {
     assert_eq!(response.status(), 403);
 }
 db_test!(directors_see_their_subtree_and_viewers_cannot_write);
+
+async fn viewers_see_contact_phones_masked(app: &TestApp) {
+    let admin = app.token("admin").await;
+    let viewer = app.token("viewer").await;
+    let full = app
+        .get_json("/api/v1/clients?per_page=20&sort=uscc", &admin)
+        .await;
+    let masked = app
+        .get_json("/api/v1/clients?per_page=20&sort=uscc", &viewer)
+        .await;
+    for (f, m) in full["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .zip(masked["items"].as_array().expect("items"))
+    {
+        assert_eq!(f["id"], m["id"]);
+        let phone = f["contact_phone"].as_str().expect("phone");
+        let hidden = m["contact_phone"].as_str().expect("phone");
+        assert_ne!(phone, hidden);
+        assert_eq!(hidden, domain::client::mask_phone(phone));
+        assert!(hidden.contains("****"));
+    }
+    let id = full["items"][0]["id"].as_str().expect("id");
+    let detail = app
+        .get_json(&format!("/api/v1/clients/{id}"), &viewer)
+        .await;
+    assert!(detail["contacts"]
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .all(|c| c["phone"].as_str().expect("phone").contains('*')));
+    let detail = app.get_json(&format!("/api/v1/clients/{id}"), &admin).await;
+    assert!(detail["contacts"]
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .all(|c| !c["phone"].as_str().expect("phone").contains('*')));
+}
+db_test!(viewers_see_contact_phones_masked);

@@ -105,6 +105,41 @@ fn diff_into(changes: &mut Vec<FieldChange>, path: &str, before: &Value, after: 
     }
 }
 
+impl AuditEntry {
+    /// The entry with every `phone` inside its values masked, for roles that may not see
+    /// contact details.
+    pub fn masked(mut self) -> Self {
+        fn mask(value: &mut Value) {
+            match value {
+                Value::Object(map) => {
+                    for (key, v) in map.iter_mut() {
+                        match v {
+                            Value::String(text) if key == "phone" => {
+                                *text = crate::client::mask_phone(text)
+                            }
+                            other => mask(other),
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter_mut().for_each(mask),
+                _ => {}
+            }
+        }
+        for change in &mut self.changes {
+            if change.field == "phone" || change.field.ends_with(".phone") {
+                for v in [&mut change.before, &mut change.after] {
+                    if let Value::String(text) = v {
+                        *text = crate::client::mask_phone(text);
+                    }
+                }
+            }
+            mask(&mut change.before);
+            mask(&mut change.after);
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +167,30 @@ mod tests {
         let changes = field_changes(&json!({}), &json!({ "name": "甲", "uscc": "X" }));
         assert_eq!(changes.len(), 2);
         assert!(changes.iter().all(|c| c.before.is_null()));
+    }
+
+    #[test]
+    fn masking_hides_phones_at_any_depth() {
+        let entry = AuditEntry {
+            id: Uuid::nil(),
+            at: DateTime::<Utc>::default(),
+            actor_id: None,
+            actor_name: "x".into(),
+            ip: None,
+            action: AuditAction::Update,
+            entity: "client".into(),
+            entity_id: None,
+            changes: vec![FieldChange {
+                field: "contacts".into(),
+                before: json!([{ "name": "王", "phone": "13907311234" }]),
+                after: json!([{ "name": "王", "phone": "13807311234" }]),
+            }],
+            request_id: None,
+        };
+        let masked = entry.masked();
+        assert_eq!(masked.changes[0].before[0]["phone"], "139****1234");
+        assert_eq!(masked.changes[0].after[0]["phone"], "138****1234");
+        assert_eq!(masked.changes[0].after[0]["name"], "王");
     }
 
     #[test]

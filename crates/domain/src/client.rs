@@ -610,6 +610,47 @@ impl ClientQuery {
     }
 }
 
+/// A phone number with its middle hidden (`139****1234`, `0731-****1234`), for roles that may
+/// not see contact details.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+    // Keep the first 3 and the last 4 digits; everything between becomes `*`.
+    let mut seen = 0;
+    chars
+        .iter()
+        .map(|&c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen <= 3 || seen + 4 > digits {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+impl Client {
+    /// The client with contact phones masked.
+    pub fn masked(mut self) -> Self {
+        for c in &mut self.fields.contacts {
+            c.phone = mask_phone(&c.phone);
+        }
+        self
+    }
+}
+
+impl ClientSummary {
+    /// The row with the contact phone masked.
+    pub fn masked(mut self) -> Self {
+        self.contact_phone = self.contact_phone.map(|p| mask_phone(&p));
+        self
+    }
+}
+
 /// The text a client is found by: name, USCC, contact names and phones, lower-cased.
 pub fn search_text(fields: &ClientFields) -> String {
     let mut text = format!("{} {}", fields.name, fields.uscc);
@@ -761,6 +802,13 @@ mod tests {
         let mut json = serde_json::to_value(sample()).expect("json");
         json["colour"] = serde_json::json!("red");
         assert!(serde_json::from_value::<ClientFields>(json).is_err());
+    }
+
+    #[test]
+    fn masked_phones_keep_only_the_ends() {
+        assert_eq!(mask_phone("13907311234"), "139****1234");
+        assert_eq!(mask_phone("0731-88881234"), "073*-****1234");
+        assert_eq!(mask_phone("123"), "123");
     }
 
     #[test]

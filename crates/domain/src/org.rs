@@ -43,6 +43,13 @@ pub struct OrgUnit {
     pub base_lon: Option<f64>,
 }
 
+impl Role {
+    /// Whether the role may see clients' contact phones (viewers see them masked).
+    pub fn sees_contact_details(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+}
+
 /// The signed-in user as the API reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -10,7 +10,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use domain::audit::{field_changes, AuditAction, AuditPage};
 use domain::client::{
     Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort,
-    Industry, UpdateClientRequest,
+    ClientSummary, Industry, UpdateClientRequest,
 };
 use domain::org::{subtree, DataScope, OrgLevel, Role};
 use domain::{FieldError, ValidationErrors};
@@ -122,6 +122,11 @@ pub async fn list_clients(
         .store
         .list_clients(&query, units.as_deref(), &scope)
         .await?;
+    let items = if auth.user.role.sees_contact_details() {
+        items
+    } else {
+        items.into_iter().map(ClientSummary::masked).collect()
+    };
     Ok(HttpResponse::Ok().json(ClientPage {
         items,
         total,
@@ -157,6 +162,11 @@ pub async fn get_client(
         .store
         .sales_summary(client.id, state.clock.now().date_naive())
         .await?;
+    let client = if auth.user.role.sees_contact_details() {
+        client
+    } else {
+        client.masked()
+    };
     Ok(HttpResponse::Ok().json(ClientDetail { client, sales }))
 }
 
@@ -375,6 +385,11 @@ pub async fn client_history(
         ..Default::default()
     };
     let (items, total) = state.store.audit(&filter).await?;
+    let items = if auth.user.role.sees_contact_details() {
+        items
+    } else {
+        items.into_iter().map(|e| e.masked()).collect()
+    };
     Ok(HttpResponse::Ok().json(AuditPage {
         items,
         total,
