@@ -113,6 +113,15 @@ impl AppState {
         self.user.set(Some(user));
     }
 
+    /// Whether the signed-in user may change data (viewers only read; the server enforces it,
+    /// this only hides buttons that would end in "not allowed").
+    pub fn can_write(&self) -> bool {
+        self.user.with(|u| {
+            u.as_ref()
+                .is_some_and(|u| u.role != domain::org::Role::Viewer)
+        })
+    }
+
     /// Forgets the session; the protected pages then redirect to the sign-in page.
     pub fn sign_out(&self) {
         store_token(None);

@@ -121,3 +121,14 @@ test('an expired access token is refreshed without leaving the page; signing out
   assert.equal(after.status, 401, 'the signed-out session no longer works');
   await page.close();
 });
+
+test('a viewer reads without edit buttons and with masked phones', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  await signIn(page, 'viewer');
+  assert.equal(await page.locator('#new-client').count(), 0);
+  assert.match(await page.locator('.client-row').first().innerText(), /\*\*\*\*/);
+  await page.locator('.client-row').first().locator('a').first().click();
+  await page.waitForSelector('#client-name');
+  assert.equal(await page.locator('#edit-client').count(), 0);
+  await page.close();
+});

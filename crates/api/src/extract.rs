@@ -135,3 +135,21 @@ pub fn parse_opt<T>(
     }
     parsed
 }
+
+/// Parses optional `page` / `per_page` query values into a validated (page, per_page);
+/// problems are added to `errors` (and defaults returned) so all parameters are reported at once.
+pub fn parse_paging(
+    errors: &mut ValidationErrors,
+    page: &Option<String>,
+    per_page: &Option<String>,
+) -> (u64, u64) {
+    let page = parse_opt(errors, "page", page, |s| s.parse::<u64>().ok());
+    let per_page = parse_opt(errors, "per_page", per_page, |s| s.parse::<u64>().ok());
+    match domain::client::ClientQuery::paging(page, per_page) {
+        Ok(paging) => paging,
+        Err(e) => {
+            errors.0.extend(e.0);
+            (1, domain::client::DEFAULT_PER_PAGE)
+        }
+    }
+}

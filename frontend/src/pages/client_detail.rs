@@ -3,7 +3,7 @@
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, LoadingLine, VolumeChart};
 use crate::i18n::{self, tr, T};
-use crate::state::use_lang;
+use crate::state::{use_app, use_lang};
 use domain::client::ClientDetail;
 use domain::Lang;
 use leptos::prelude::*;
@@ -83,6 +83,7 @@ fn or_dash(text: &str) -> String {
 /// Renders a loaded client.
 #[component]
 fn ClientView(detail: ClientDetail) -> impl IntoView {
+    let writer = use_app();
     let lang = use_lang();
     let client = detail.client;
     let sales = detail.sales;
@@ -135,9 +136,11 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                     <span class="mono muted">{f.uscc.clone()}</span>
                 </div>
             </div>
-            <a class="btn btn-primary" id="edit-client" href=format!("/clients/{id}/edit")>
-                {tr(T::Edit)}
-            </a>
+            <Show when=move || writer.can_write()>
+                <a class="btn btn-primary" id="edit-client" href=format!("/clients/{id}/edit")>
+                    {tr(T::Edit)}
+                </a>
+            </Show>
         </div>
 
         <div class="detail-grid">

@@ -6,7 +6,7 @@ use crate::components::{
     parse_uuid, people, ErrorBox, LoadingLine,
 };
 use crate::i18n::{self, tr, T};
-use crate::state::use_lang;
+use crate::state::{use_app, use_lang};
 use domain::client::{
     ClientCategory, ClientPage, ClientQuery, ClientSort, ClientSummary, Industry, DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -79,6 +79,7 @@ fn page_numbers(current: u64, last: u64) -> Vec<Option<u64>> {
 /// `/clients`: the filterable, paged client list.
 #[component]
 pub fn ClientListPage() -> impl IntoView {
+    let writer = use_app();
     let lang = use_lang();
     let navigate = use_navigate();
     let query_map = use_query_map();
@@ -235,10 +236,12 @@ pub fn ClientListPage() -> impl IntoView {
         <section class="page clients-page">
             <div class="page-header">
                 <h1>{tr(T::ClientList)}</h1>
-                <a class="btn btn-primary" id="new-client" href="/clients/new">
-                    "+ "
-                    {tr(T::NewClient)}
-                </a>
+                <Show when=move || writer.can_write()>
+                    <a class="btn btn-primary" id="new-client" href="/clients/new">
+                        "+ "
+                        {tr(T::NewClient)}
+                    </a>
+                </Show>
             </div>
 
             <div class="card filters">

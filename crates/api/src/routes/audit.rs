@@ -2,12 +2,11 @@
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::parse_opt;
+use crate::extract::{parse_opt, parse_paging};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::audit::{AuditAction, AuditPage};
-use domain::client::ClientQuery;
 use domain::org::Role;
 use domain::ValidationErrors;
 use serde::Deserialize;
@@ -82,14 +81,10 @@ pub async fn list_audit(
     let action = parse_opt(&mut errors, "action", &p.action, AuditAction::from_code);
     let from = parse_opt(&mut errors, "from", &p.from, instant);
     let until = parse_opt(&mut errors, "until", &p.until, instant);
-    let page = parse_opt(&mut errors, "page", &p.page, |s| s.parse::<u64>().ok());
-    let per_page = parse_opt(&mut errors, "per_page", &p.per_page, |s| {
-        s.parse::<u64>().ok()
-    });
+    let (page, per_page) = parse_paging(&mut errors, &p.page, &p.per_page);
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let (page, per_page) = ClientQuery::paging(page, per_page)?;
     let filter = store::AuditFilter {
         entity: p.entity.filter(|e| !e.trim().is_empty()),
         entity_id,

@@ -3,7 +3,7 @@
 use crate::audit::RequestMeta;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_opt, ValidJson};
+use crate::extract::{parse_opt, parse_paging, ValidJson};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
@@ -68,20 +68,12 @@ impl ClientListParams {
             |s| s.parse().ok(),
         );
         let sort = parse_opt(&mut errors, "sort", &self.sort, ClientSort::from_code);
-        let page = parse_opt(&mut errors, "page", &self.page, |s| s.parse::<u64>().ok());
-        let per_page = parse_opt(&mut errors, "per_page", &self.per_page, |s| {
-            s.parse::<u64>().ok()
-        });
-        let paging = ClientQuery::paging(page, per_page);
-        if let Err(e) = &paging {
-            errors.0.extend(e.0.iter().cloned());
-        }
+        let (page, per_page) = parse_paging(&mut errors, &self.page, &self.per_page);
         if let Some(q) = &self.q {
             if q.chars().count() > 100 {
                 errors.push(FieldError::too_long("q", 100));
             }
         }
-        let (page, per_page) = paging.unwrap_or((1, 50));
         errors.into_result(ClientQuery {
             q: self.q,
             org_unit_id,
@@ -363,14 +355,10 @@ pub async fn client_history(
     params: web::Query<HistoryParams>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = ValidationErrors::new();
-    let page = parse_opt(&mut errors, "page", &params.page, |s| s.parse::<u64>().ok());
-    let per_page = parse_opt(&mut errors, "per_page", &params.per_page, |s| {
-        s.parse::<u64>().ok()
-    });
+    let (page, per_page) = parse_paging(&mut errors, &params.page, &params.per_page);
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let (page, per_page) = ClientQuery::paging(page, per_page)?;
     let scope = auth.scope(&state).await?;
     let client = state
         .store
