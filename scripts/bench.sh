@@ -9,6 +9,10 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT
 
+echo "== demo generator alone (streamed, nothing written; target: scale 1 well under 2 s)"
+YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/youguanjia" demo --generate-only --scale 1
+YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/youguanjia" demo --generate-only --scale "${BENCH_BIG_SCALE:-100}"
+
 echo "== demo generation (scale 1, SQLite, release build)"
 start=$(date +%s%N)
 YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/youguanjia" demo --scale "${BENCH_SCALE:-1}"

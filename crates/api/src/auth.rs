@@ -125,15 +125,9 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    /// Which clients this user may see.
-    pub async fn scope(&self, state: &AppState) -> Result<DataScope, ApiError> {
-        let tree = state.store.org_tree().await?;
-        Ok(DataScope::for_user(
-            self.user.role,
-            self.user.id,
-            self.user.org_unit_id,
-            &tree,
-        ))
+    /// Which clients this user may see, given the org tree as (id, parent).
+    pub fn scope(&self, tree: &[(Uuid, Option<Uuid>)]) -> DataScope {
+        DataScope::for_user(self.user.role, self.user.id, self.user.org_unit_id, tree)
     }
 
     /// Refuses roles that may only read.
@@ -166,20 +160,13 @@ impl FromRequest for AuthUser {
                 state.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("app state missing")))?;
             let token = token.ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
             let claims = state.keys.verify(&token, state.clock.now().timestamp())?;
-            // Re-read the user so a deactivated account or a changed role takes effect at once.
+            // Re-read the user with their session, so a deactivated account, a changed role, a
+            // sign-out or a password change takes effect at once.
             let user = state
                 .store
-                .user(claims.sub)
+                .session_user(claims.sid, claims.sub, state.clock.now())
                 .await?
                 .ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
-            // A signed-out or password-changed session ends its access tokens at once.
-            if !state
-                .store
-                .session_active(claims.sid, user.id, state.clock.now())
-                .await?
-            {
-                return Err(ApiError::Unauthorized(ErrorCode::Unauthorized));
-            }
             Ok(AuthUser {
                 user,
                 session_id: claims.sid,

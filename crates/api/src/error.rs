@@ -54,14 +54,6 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The same unauthorized error again (the type holds no non-clonable parts for this kind).
-    pub fn clone_kind(&self) -> ApiError {
-        match self {
-            ApiError::Unauthorized(code) => ApiError::Unauthorized(*code),
-            _ => ApiError::Unauthorized(ErrorCode::Unauthorized),
-        }
-    }
-
     /// A single-field validation error.
     pub fn field(error: FieldError) -> Self {
         ApiError::Validation(ValidationErrors(vec![error]))

@@ -45,6 +45,10 @@ enum Command {
         /// Last day of sales history (default: today).
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// Only generate (streamed, nothing kept or written) and print counts and time: the
+        /// generator's speed at any scale, e.g. 100 for the 600,000-client benchmark province.
+        #[arg(long)]
+        generate_only: bool,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -92,6 +96,28 @@ async fn demo(
     Ok(())
 }
 
+/// Streams the whole demo through the generator without keeping it, and prints what it made.
+fn generate_only(config: &demo::DemoConfig) {
+    let started = std::time::Instant::now();
+    let generator = demo::DemoGenerator::new(config);
+    let mut book = generator.order_book();
+    let (mut clients, mut orders) = (0usize, 0usize);
+    let mut buffer = Vec::new();
+    for client in generator.clients() {
+        clients += 1;
+        buffer.clear();
+        book.extend_orders_for(&client, &mut buffer);
+        orders += buffer.len();
+    }
+    println!(
+        "demo generated (scale {}): {} org units, {} users, {clients} clients, {orders} orders in {:.2} s",
+        config.scale,
+        generator.org_units().len(),
+        generator.users().len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -107,7 +133,21 @@ async fn main() -> anyhow::Result<()> {
             open_store(&settings).await?;
             println!("migrations applied");
         }
-        Command::Demo { scale, seed, as_of } => {
+        Command::Demo {
+            scale,
+            seed,
+            as_of,
+            generate_only: true,
+        } => {
+            let as_of = as_of.unwrap_or(clock.now().date_naive());
+            generate_only(&demo::DemoConfig { seed, scale, as_of });
+        }
+        Command::Demo {
+            scale,
+            seed,
+            as_of,
+            generate_only: false,
+        } => {
             let store = open_store(&settings).await?;
             demo(&store, scale, seed, as_of, &clock).await?;
         }

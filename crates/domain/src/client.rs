@@ -158,6 +158,31 @@ pub struct ClientFields {
     pub tags: Vec<String>,
 }
 
+/// Calls `$apply!(field, …)` with every editable field of [`ClientFields`], so code that walks
+/// the fields (apply an update, compute one) names them in one place only.
+macro_rules! editable_fields {
+    ($apply:ident) => {
+        $apply!(
+            uscc,
+            name,
+            category,
+            industry,
+            address,
+            location,
+            org_unit_id,
+            account_manager_id,
+            contacts,
+            facilities,
+            purchase_channels,
+            demand,
+            delivery,
+            membership_card_no,
+            online_ordering,
+            tags
+        )
+    };
+}
+
 /// A partial update: only the fields present change. `location: null` clears the location.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -236,24 +261,7 @@ impl UpdateClientRequest {
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { f.$field = v; })* };
         }
-        set!(
-            uscc,
-            name,
-            category,
-            industry,
-            address,
-            location,
-            org_unit_id,
-            account_manager_id,
-            contacts,
-            facilities,
-            purchase_channels,
-            demand,
-            delivery,
-            membership_card_no,
-            online_ordering,
-            tags
-        );
+        editable_fields!(set);
         f
     }
 
@@ -264,24 +272,7 @@ impl UpdateClientRequest {
         macro_rules! changed {
             ($($field:ident),*) => { $(if old.$field != new.$field { update.$field = Some(new.$field); })* };
         }
-        changed!(
-            uscc,
-            name,
-            category,
-            industry,
-            address,
-            location,
-            org_unit_id,
-            account_manager_id,
-            contacts,
-            facilities,
-            purchase_channels,
-            demand,
-            delivery,
-            membership_card_no,
-            online_ordering,
-            tags
-        );
+        editable_fields!(changed);
         update
     }
 

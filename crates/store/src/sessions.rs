@@ -75,20 +75,6 @@ impl Store {
         Ok(())
     }
 
-    /// True when the session exists, belongs to `user_id`, is not revoked and not expired.
-    pub async fn session_active(
-        &self,
-        session_id: Uuid,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let session = sessions::Entity::find_by_id(session_id)
-            .one(&self.db)
-            .await?;
-        Ok(session
-            .is_some_and(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now))
-    }
-
     /// Uses refresh token `token_id` (whose secret hashes to `hash`) and, when valid, replaces it
     /// with `(new_id, new_hash)` and extends the session to `new_expiry`. Exactly one of two
     /// concurrent uses of the same token wins.

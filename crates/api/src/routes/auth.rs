@@ -182,14 +182,14 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: ValidJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let invalid = ApiError::Unauthorized(ErrorCode::InvalidRefreshToken);
+    let invalid = || ApiError::Unauthorized(ErrorCode::InvalidRefreshToken);
     let (id, secret) = body
         .0
         .refresh_token
         .trim()
         .split_once('.')
-        .ok_or_else(|| invalid.clone_kind())?;
-    let id: Uuid = id.parse().map_err(|_| invalid.clone_kind())?;
+        .ok_or_else(invalid)?;
+    let id: Uuid = id.parse().map_err(|_| invalid())?;
     let now = state.clock.now();
     let (new_id, new_token, new_hash) = new_refresh_token();
     let outcome = state
@@ -208,18 +208,14 @@ pub async fn refresh(
             user_id,
             session_id,
         } => {
-            let user = state
-                .store
-                .user(user_id)
-                .await?
-                .ok_or_else(|| invalid.clone_kind())?;
+            let user = state.store.user(user_id).await?.ok_or_else(invalid)?;
             session_response(&state, user, session_id, new_token)
         }
         RefreshOutcome::Reused => {
             tracing::warn!(token = %id, "refresh token reused; session revoked");
-            Err(invalid)
+            Err(invalid())
         }
-        RefreshOutcome::Invalid => Err(invalid),
+        RefreshOutcome::Invalid => Err(invalid()),
     }
 }
 

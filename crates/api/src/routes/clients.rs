@@ -105,11 +105,9 @@ pub async fn list_clients(
     params: web::Query<ClientListParams>,
 ) -> ApiResult<HttpResponse> {
     let query = params.into_inner().into_query()?;
-    let scope = auth.scope(&state).await?;
-    let units = match query.org_unit_id {
-        Some(unit) => Some(subtree(&state.store.org_tree().await?, unit)),
-        None => None,
-    };
+    let tree = state.store.org_tree().await?;
+    let scope = auth.scope(&tree);
+    let units = query.org_unit_id.map(|unit| subtree(&tree, unit));
     let (items, total) = state
         .store
         .list_clients(&query, units.as_deref(), &scope)
@@ -144,7 +142,7 @@ pub async fn get_client(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let scope = auth.scope(&state).await?;
+    let scope = auth.scope(&state.store.org_tree().await?);
     let client = state
         .store
         .client(*id, &scope)
@@ -166,6 +164,7 @@ pub async fn get_client(
 /// active account manager of that unit (or above it), and both are within the caller's scope.
 async fn check_references(
     state: &AppState,
+    tree: &[(Uuid, Option<Uuid>)],
     fields: &ClientFields,
     scope: &DataScope,
 ) -> Result<(), ApiError> {
@@ -189,8 +188,7 @@ async fn check_references(
             ))
         }
         Some(manager) => {
-            let tree = state.store.org_tree().await?;
-            if !subtree(&tree, manager.org_unit_id).contains(&fields.org_unit_id) {
+            if !subtree(tree, manager.org_unit_id).contains(&fields.org_unit_id) {
                 errors.push(FieldError::invalid_value(
                     "account_manager_id",
                     "the account manager does not serve this org unit",
@@ -243,8 +241,9 @@ pub async fn create_client(
     auth.require_writer()?;
     let fields = body.0.normalized();
     fields.validate()?;
-    let scope = auth.scope(&state).await?;
-    check_references(&state, &fields, &scope).await?;
+    let tree = state.store.org_tree().await?;
+    let scope = auth.scope(&tree);
+    check_references(&state, &tree, &fields, &scope).await?;
     let id = Uuid::new_v4();
     let now = state.clock.now();
     let changes = field_changes(
@@ -287,7 +286,8 @@ pub async fn update_client(
     body: ValidJson<UpdateClientRequest>,
 ) -> ApiResult<HttpResponse> {
     auth.require_writer()?;
-    let scope = auth.scope(&state).await?;
+    let tree = state.store.org_tree().await?;
+    let scope = auth.scope(&tree);
     let existing = state
         .store
         .client(*id, &scope)
@@ -298,7 +298,7 @@ pub async fn update_client(
     }
     let fields = body.0.apply(existing.fields.clone()).normalized();
     fields.validate()?;
-    check_references(&state, &fields, &scope).await?;
+    check_references(&state, &tree, &fields, &scope).await?;
     let changes = field_changes(
         &serde_json::to_value(&existing.fields).unwrap_or_default(),
         &serde_json::to_value(&fields).unwrap_or_default(),
@@ -359,7 +359,7 @@ pub async fn client_history(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let scope = auth.scope(&state).await?;
+    let scope = auth.scope(&state.store.org_tree().await?);
     let client = state
         .store
         .client(*id, &scope)
