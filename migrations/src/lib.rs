@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_audit_log;
 mod m20261123_000003_sessions;
+mod m20261123_000004_org_admin;
+mod m20261123_000005_integrator_tokens;
+mod m20261123_000006_sso;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -16,6 +19,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_audit_log::Migration),
             Box::new(m20261123_000003_sessions::Migration),
+            Box::new(m20261123_000004_org_admin::Migration),
+            Box::new(m20261123_000005_integrator_tokens::Migration),
+            Box::new(m20261123_000006_sso::Migration),
         ]
     }
 }

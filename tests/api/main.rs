@@ -2,9 +2,13 @@
 
 mod helpers;
 
+mod access;
 mod audit;
 mod auth;
 mod bad_input;
 mod clients;
+mod org_admin;
 mod platform;
 mod sessions;
+mod sso;
+mod tokens;

@@ -44,7 +44,11 @@ struct ApiV1;
             Errors are RFC 7807 problem+json with a stable `code` and Chinese and English details."
     ),
     paths(routes::health::healthz, routes::health::readyz),
-    nest((path = "/api/v1", api = ApiV1)),
+    nest(
+        (path = "/api/v1", api = ApiV1),
+        (path = "/api/v1", api = routes::tokens::Api),
+        (path = "/api/v1", api = routes::sso::Api),
+    ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in and the signed-in user"),

@@ -63,8 +63,10 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod geo;
+pub mod integrator;
 pub mod org;
 pub mod sales;
+pub mod sso;
 pub mod uscc;
 pub mod validation;
 

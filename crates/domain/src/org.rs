@@ -68,6 +68,173 @@ pub struct UserInfo {
     pub org_unit_name: String,
 }
 
+/// A person as administrators see them (the user list and user administration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRecord {
+    /// Identifier.
+    pub id: Uuid,
+    /// Sign-in name.
+    pub username: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// The unit the user belongs to.
+    pub org_unit_id: Uuid,
+    /// That unit's name.
+    pub org_unit_name: String,
+    /// HR employee id (single sign-on maps on it); `null` when not known.
+    pub employee_id: Option<String>,
+    /// E-mail (single sign-on maps on it when there is no employee id).
+    pub email: Option<String>,
+    /// Mobile phone (masked for roles that may not see contact details).
+    pub phone: Option<String>,
+    /// Deactivated users cannot sign in; they are kept because they own history.
+    pub active: bool,
+    /// Whether the user can sign in with a password (SSO-only users cannot).
+    pub has_password: bool,
+    /// Clients this user owns now.
+    pub client_count: u64,
+}
+
+/// Create an org unit (administrators).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgUnit {
+    /// Parent unit: the province for a city, a city for a county. `null` only for a province
+    /// (and there is one province).
+    pub parent_id: Option<Uuid>,
+    /// Province, city or county; must be one level below the parent.
+    pub level: OrgLevel,
+    /// Name, unique among its siblings.
+    pub name: String,
+    /// Administrative division code (6 digits, GB/T 2260), unique.
+    pub code: String,
+    /// Base latitude (WGS-84).
+    #[serde(default)]
+    pub base_lat: Option<f64>,
+    /// Base longitude (WGS-84).
+    #[serde(default)]
+    pub base_lon: Option<f64>,
+}
+
+/// Change an org unit; absent fields stay as they are. Setting `parent_id` moves the unit with
+/// everything below it (never under itself or its own descendants).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrgUnit {
+    /// New parent.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New division code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// New base latitude.
+    #[serde(default)]
+    pub base_lat: Option<f64>,
+    /// New base longitude.
+    #[serde(default)]
+    pub base_lon: Option<f64>,
+}
+
+/// Create a user (administrators).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Sign-in name: 3–64 characters of letters, digits, `.`, `_`, `-`; unique.
+    pub username: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Unit.
+    pub org_unit_id: Uuid,
+    /// Initial password (password policy applies); omit for SSO-only users.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// HR employee id, unique.
+    #[serde(default)]
+    pub employee_id: Option<String>,
+    /// E-mail, unique.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Mobile phone (11 digits).
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Change a user; absent fields stay. `active: false` deactivates (signs them out everywhere);
+/// a user who still owns clients must have them reassigned first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// New display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// New role.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// New unit.
+    #[serde(default)]
+    pub org_unit_id: Option<Uuid>,
+    /// New employee id.
+    #[serde(default)]
+    pub employee_id: Option<String>,
+    /// New e-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// New phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Activate or deactivate.
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Set a new password (administrator reset; policy applies; the user's sessions end).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Hand every client of one account manager to another, in one action.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReassignClients {
+    /// The account manager who takes the clients over (active, role account manager).
+    pub to_user_id: Uuid,
+}
+
+/// What a reassignment did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReassignResult {
+    /// How many clients changed hands.
+    pub moved: u64,
+    /// From when the new owner is responsible.
+    pub effective_from: chrono::DateTime<chrono::Utc>,
+}
+
+/// One period of a client's ownership: who was the account manager from when until when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OwnershipPeriod {
+    /// The account manager.
+    pub account_manager_id: Uuid,
+    /// Their name.
+    pub account_manager_name: String,
+    /// From (inclusive).
+    pub valid_from: chrono::DateTime<chrono::Utc>,
+    /// Until (exclusive); `null` for the current owner.
+    pub valid_to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Given every unit as (id, parent), the ids of `root` and all its descendants.
 ///
 /// Works on any shape (stops at cycles) so a bad tree never hangs a request.

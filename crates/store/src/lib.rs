@@ -7,6 +7,8 @@ pub mod entity;
 mod org;
 mod sales;
 mod sessions;
+mod sso;
+mod tokens;
 
 pub use audit::AuditFilter;
 pub use demo::{DemoLoad, NewUser};

@@ -5,6 +5,8 @@ pub mod auth;
 pub mod clients;
 pub mod health;
 pub mod org;
+pub mod sso;
+pub mod tokens;
 
 use actix_web::web;
 
@@ -22,5 +24,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .service(clients::get_client)
         .service(clients::update_client)
         .service(clients::client_history)
-        .service(audit::list_audit);
+        .service(audit::list_audit)
+        .configure(tokens::configure)
+        .configure(sso::configure);
 }

@@ -1,0 +1,1 @@
+//! Integrator tokens: stored hashed, checked on every machine request.
