@@ -299,6 +299,9 @@ pub fn client_query_string(query: &ClientQuery) -> String {
     if query.per_page != 0 && query.per_page != domain::client::DEFAULT_PER_PAGE {
         parts.push(format!("per_page={}", query.per_page));
     }
+    if query.unit_view {
+        parts.push("view=unit".to_owned());
+    }
     parts.join("&")
 }
 
@@ -385,4 +388,50 @@ pub async fn client_history(id: Uuid) -> Result<AuditPage, ApiError> {
         true,
     )
     .await
+}
+
+// ---- Administration (org tree, users, integrator tokens, audit log) ----
+//
+// The administration pages send every request through these three non-generic helpers (and
+// `components::get_resource` / `components::submit`) rather than one typed async function per
+// endpoint: each async function is compiled into its own state machine, and a dozen of them
+// cost tens of kilobytes of WASM. The paths are those of the API contract (DESIGN §4.1):
+// `/api/v1/org-units[/{id}]`, `/api/v1/users[/{id}[/reassign-clients]]`,
+// `/api/v1/integrator-tokens[/{id}/revoke]`, `/api/v1/audit`, `/api/v1/clients/{id}/owners`.
+
+/// Sends a signed-in request and returns the body of a success as text.
+pub async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
+    fetch_text(method, path, body, true).await
+}
+
+/// Decodes a response body.
+pub fn decode<R: DeserializeOwned>(text: &str) -> Result<R, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// A request body as JSON (these types always serialize; `None` would be a bug).
+pub fn to_json<B: Serialize>(body: &B) -> Option<String> {
+    serde_json::to_string(body).ok()
+}
+
+/// Appends `key=value` to a query, the value percent-encoded; empty values are left out.
+pub fn query_pair(parts: &mut Vec<String>, key: &str, value: &str) {
+    let value = value.trim();
+    if !value.is_empty() {
+        parts.push(format!("{key}={}", enc(value)));
+    }
+}
+
+/// `GET /api/v1/auth/sso`: whether the sign-in page offers single sign-on, and its button text.
+pub async fn sso_status() -> Result<domain::sso::SsoStatus, ApiError> {
+    request("GET", "/api/v1/auth/sso", None, false).await
+}
+
+/// `POST /api/v1/auth/sso/exchange`: trades the one-time ticket of a finished single sign-on for
+/// a session (the browser's binding cookie goes along: same origin).
+pub async fn sso_exchange(ticket: &str) -> Result<LoginResponse, ApiError> {
+    let body = domain::sso::SsoExchangeRequest {
+        ticket: ticket.to_owned(),
+    };
+    request("POST", "/api/v1/auth/sso/exchange", Some(json(&body)?), false).await
 }

@@ -2,6 +2,11 @@
 
 use crate::api;
 use crate::i18n::{tr, T};
+use crate::pages::admin::{admin_role, AdminHomePage};
+use crate::pages::admin_org::AdminOrgPage;
+use crate::pages::admin_tokens::AdminTokensPage;
+use crate::pages::admin_users::AdminUsersPage;
+use crate::pages::audit_log::AuditLogPage;
 use crate::pages::client_detail::ClientDetailPage;
 use crate::pages::client_form::{ClientEditPage, ClientNewPage};
 use crate::pages::clients::ClientListPage;
@@ -54,7 +59,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits") view=|| view! { <ComingSoon section=T::Visits/> }/>
                     <Route path=path!("prospects") view=|| view! { <ComingSoon section=T::Prospects/> }/>
                     <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>
-                    <Route path=path!("admin") view=|| view! { <ComingSoon section=T::Admin/> }/>
+                    <Route path=path!("admin") view=AdminHomePage/>
+                    <Route path=path!("admin/org") view=AdminOrgPage/>
+                    <Route path=path!("admin/users") view=AdminUsersPage/>
+                    <Route path=path!("admin/tokens") view=AdminTokensPage/>
+                    <Route path=path!("audit") view=AuditLogPage/>
                     <Route path=path!("*any") view=NotFoundPage/>
                 </ParentRoute>
             </Routes>
@@ -62,7 +71,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The sections of the navigation, in order.
+/// The sections of the navigation, in order; the last (administration) only for administrators.
 const SECTIONS: [(T, &str, &str); 8] = [
     (T::Dashboard, "/dashboard", "▦"),
     (T::Clients, "/clients", "◉"),
@@ -209,20 +218,20 @@ fn TopBar() -> impl IntoView {
 #[component]
 fn NavBar() -> impl IntoView {
     let lang = use_lang();
+    let is_admin = admin_role();
+    let link = move |(label, href, icon): (T, &'static str, &'static str)| {
+        view! {
+            <A href=href attr:class="nav-link">
+                <span class="nav-icon" aria-hidden="true">{icon}</span>
+                <span class="nav-label">{move || label.get(lang.get())}</span>
+            </A>
+        }
+    };
+    let (admin, others) = SECTIONS.split_last().unzip();
     view! {
         <nav class="sidenav" aria-label="sections">
-            {SECTIONS
-                .iter()
-                .map(|(label, href, icon)| {
-                    let label = *label;
-                    view! {
-                        <A href=*href attr:class="nav-link">
-                            <span class="nav-icon" aria-hidden="true">{*icon}</span>
-                            <span class="nav-label">{move || label.get(lang.get())}</span>
-                        </A>
-                    }
-                })
-                .collect_view()}
+            {others.unwrap_or_default().iter().copied().map(link).collect_view()}
+            {move || (is_admin.get() == Some(true)).then(|| admin.copied().map(link))}
         </nav>
     }
 }

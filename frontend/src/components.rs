@@ -6,6 +6,7 @@ use crate::i18n::{self, tr, T};
 use crate::state::use_lang;
 use domain::org::{OrgLevel, OrgUnit, Role, UserInfo};
 use domain::sales::MonthlyVolume;
+use domain::Lang;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -243,6 +244,268 @@ pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
             {bars}
         </svg>
     }
+}
+
+// ---- Forms of the administration pages ----
+
+/// The state of one small form: field errors, a message for the whole form, a busy flag.
+#[derive(Clone, Copy)]
+pub struct FormStatus {
+    /// Per-field errors (from the server's 422/409 or checked here first).
+    pub errors: RwSignal<Vec<domain::validation::FieldError>>,
+    /// The server's error for the whole form.
+    pub notice: RwSignal<Option<ApiError>>,
+    /// A request is under way.
+    pub busy: RwSignal<bool>,
+}
+
+impl FormStatus {
+    /// An empty status.
+    pub fn new() -> Self {
+        Self {
+            errors: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
+    }
+
+    /// Starts a request: false when one is already running.
+    pub fn start(&self) -> bool {
+        if self.busy.get_untracked() {
+            return false;
+        }
+        self.clear();
+        self.busy.set(true);
+        true
+    }
+
+    /// Forgets errors and messages.
+    pub fn clear(&self) {
+        self.errors.set(Vec::new());
+        self.notice.set(None);
+    }
+
+    /// Ends a request that failed: its field errors go next to the fields.
+    pub fn fail(&self, error: ApiError) {
+        // `try_set`: the form may be gone by the time the answer arrives.
+        self.busy.try_set(false);
+        self.errors.try_set(error.field_errors().to_vec());
+        self.notice.try_set(Some(error));
+    }
+
+    /// Ends a request that worked.
+    pub fn done(&self) {
+        self.busy.try_set(false);
+    }
+}
+
+impl Default for FormStatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A field error's text with the field's path (`username`, `base_lat`…) replaced by its name.
+pub fn field_error_text(error: &domain::validation::FieldError, label: &str, lang: Lang) -> String {
+    let message = match lang {
+        Lang::Zh => &error.message_zh,
+        Lang::En => &error.message,
+    };
+    match message.strip_prefix(error.field.as_str()) {
+        Some(rest) if !error.field.is_empty() => format!("{label}{rest}"),
+        _ => message.clone(),
+    }
+}
+
+/// The errors of one field, under its input.
+#[component]
+pub fn FieldErrorsFor(status: FormStatus, field: &'static str, label: T) -> impl IntoView {
+    let lang = use_lang();
+    move || {
+        let lang = lang.get();
+        status.errors.with(|all| {
+            all.iter()
+                .filter(|e| e.field == field)
+                .map(|e| {
+                    view! { <div class="field-error">{field_error_text(e, label.get(lang), lang)}</div> }
+                })
+                .collect_view()
+        })
+    }
+}
+
+/// A labelled input bound to a text signal, with its field errors.
+#[component]
+pub fn LabelledInput(
+    id: &'static str,
+    label: T,
+    value: RwSignal<String>,
+    field: &'static str,
+    status: FormStatus,
+    #[prop(optional)] input_type: Option<&'static str>,
+    #[prop(optional)] required: bool,
+) -> impl IntoView {
+    let invalid = move || status.errors.with(|all| all.iter().any(|e| e.field == field));
+    view! {
+        <div class="field">
+            <label class="field-label" for=id>
+                {tr(label)}
+                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            <input
+                id=id
+                name=field
+                type=input_type.unwrap_or("text")
+                autocomplete="off"
+                class:invalid=invalid
+                aria-invalid=move || if invalid() { "true" } else { "false" }
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            <FieldErrorsFor status=status field=field label=label/>
+        </div>
+    }
+}
+
+/// The server's message for a whole form, when there is one.
+#[component]
+pub fn FormNotice(status: FormStatus) -> impl IntoView {
+    let lang = use_lang();
+    move || {
+        status.notice.get().map(|error| {
+            view! {
+                <div class="alert alert-error form-notice" role="alert">
+                    <span>{error.message(lang.get())}</span>
+                </div>
+            }
+        })
+    }
+}
+
+/// A success message: a phrase with `{}` replaced by `arg` (a count, a name).
+pub type Flash = RwSignal<Option<(T, String)>>;
+
+/// Shows a [`Flash`] while it is set.
+#[component]
+pub fn FlashLine(flash: Flash) -> impl IntoView {
+    let lang = use_lang();
+    move || {
+        flash.get().map(|(key, arg)| {
+            view! {
+                <div class="alert alert-ok" role="status" id="flash">
+                    <span>{key.get(lang.get()).replace("{}", &arg)}</span>
+                </div>
+            }
+        })
+    }
+}
+
+/// Every unit in tree order (province, each city followed by its counties), names indented by
+/// level, as select options.
+pub fn unit_options(units: &[OrgUnit]) -> Vec<(Uuid, String)> {
+    fn walk(units: &[OrgUnit], parent: Option<Uuid>, depth: usize, out: &mut Vec<(Uuid, String)>) {
+        let children = sorted_options(
+            units
+                .iter()
+                .filter(|u| u.parent_id == parent)
+                .map(|u| (u.code.clone(), u.id, u.name.clone()))
+                .collect(),
+        );
+        for (id, name) in children {
+            out.push((id, format!("{}{name}", "\u{3000}".repeat(depth))));
+            if depth < 8 {
+                walk(units, Some(id), depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(units, None, 0, &mut out);
+    out
+}
+
+// ---- Size-conscious building blocks ----
+//
+// Leptos compiles the rendering code of a reactive closure, a resource or a spawned future once
+// per closure type. These helpers box the caller's closure and hand it to one closure type of
+// their own, so however many pages use them, that code exists once in the WASM.
+
+/// The JSON text of `GET path()`; loads again when a signal read by `path` changes.
+pub type TextResource = LocalResource<Result<String, ApiError>>;
+
+/// A [`TextResource`] for the path `path` computes.
+pub fn get_resource(path: impl Fn() -> String + 'static) -> TextResource {
+    get_resource_boxed(Box::new(path))
+}
+
+fn get_resource_boxed(path: Box<dyn Fn() -> String>) -> TextResource {
+    LocalResource::new(move || {
+        let path = path();
+        async move { api::call("GET", &path, None).await }
+    })
+}
+
+/// The decoded value of a loaded resource; `None` while loading.
+pub fn loaded<R: serde::de::DeserializeOwned>(resource: TextResource) -> Option<Result<R, ApiError>> {
+    resource
+        .get()
+        .map(|result| result.and_then(|text| api::decode(&text)))
+}
+
+/// A view that re-renders when the signals `f` reads change.
+pub fn dyn_view(f: impl Fn() -> AnyView + Send + Sync + 'static) -> AnyView {
+    dyn_view_boxed(std::sync::Arc::new(f))
+}
+
+fn dyn_view_boxed(f: std::sync::Arc<dyn Fn() -> AnyView + Send + Sync>) -> AnyView {
+    (move || f()).into_any()
+}
+
+/// Text that follows the signals `f` reads (the language, most often).
+pub fn dyn_text(f: impl Fn() -> String + Send + Sync + 'static) -> AnyView {
+    dyn_text_boxed(std::sync::Arc::new(f))
+}
+
+fn dyn_text_boxed(f: std::sync::Arc<dyn Fn() -> String + Send + Sync>) -> AnyView {
+    (move || f()).into_any()
+}
+
+/// Sends a write for a form: `status` is busy meanwhile and gets the error if it fails; on
+/// success `on_ok` gets the response body (its error, e.g. an unreadable body, goes to `status`).
+pub fn submit(
+    status: FormStatus,
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    on_ok: impl FnOnce(String) -> Result<(), ApiError> + 'static,
+) {
+    if status.start() {
+        submit_boxed(status, method, path, body, Box::new(on_ok));
+    }
+}
+
+fn submit_boxed(
+    status: FormStatus,
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    on_ok: Box<dyn FnOnce(String) -> Result<(), ApiError>>,
+) {
+    leptos::task::spawn_local(async move {
+        match api::call(method, &path, body).await {
+            Ok(text) => {
+                status.done();
+                if let Err(error) = on_ok(text) {
+                    status.fail(error);
+                }
+            }
+            Err(error) => status.fail(error),
+        }
+    });
+}
+
+/// Today's instant as the browser knows it, in milliseconds since the epoch.
+pub fn now_millis() -> i64 {
+    js_sys::Date::now() as i64
 }
 
 #[cfg(test)]

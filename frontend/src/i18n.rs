@@ -60,6 +60,9 @@ dictionary! {
     UnexpectedResponse => "服务器返回了无法识别的响应", "The server sent a response that could not be read";
     // Client list
     ClientList => "客户列表", "Clients";
+    MyClients => "我的客户", "My clients";
+    UnitClients => "本单元客户", "My unit's clients";
+    UnitViewNote => "本单元客户仅供查阅，联系电话已隐去", "Your unit's clients, read-only, with phones hidden";
     NewClient => "新建客户", "New client";
     SearchPlaceholder => "搜索名称、信用代码、联系人或电话", "Search name, USCC, contact or phone";
     Search => "搜索", "Search";
@@ -145,6 +148,137 @@ dictionary! {
     ChooseManager => "请选择客户经理", "Choose an account manager";
     FixErrors => "请修正以下错误后再保存：", "Please correct these errors and save again:";
     NoChanges => "没有需要保存的修改", "Nothing has changed";
+    // Administration
+    AdminHome => "管理首页", "Overview";
+    NoAccess => "无权访问", "No access";
+    NoAccessText => "此页面仅限系统管理员使用。", "Only administrators can use this page.";
+    OrgTree => "组织架构", "Organisation";
+    OrgTreeText => "省、市、县三级单元：新建、改名、调整上级、删除空单元。",
+        "Province, city and county units: create, rename, move, delete empty ones.";
+    Users => "用户管理", "Users";
+    UsersText => "人员、角色与所属单元；停用账号；移交客户经理的客户。",
+        "People, roles and units; deactivate accounts; hand over an account manager's clients.";
+    IntegratorTokens => "集成令牌", "Integrator tokens";
+    IntegratorTokensText => "为 ERP、液位仪等系统签发可撤销、限权限、有期限的令牌。",
+        "Scoped, expiring, revocable tokens for the ERP, tank gauges and other systems.";
+    AuditLog => "审计日志", "Audit log";
+    AuditLogText => "谁在何时从何处修改了什么，逐字段记录。",
+        "Who changed what, when and from where, field by field.";
+    Create => "新建", "Create";
+    Delete => "删除", "Delete";
+    Close => "关闭", "Close";
+    Apply => "查询", "Apply";
+    Status => "状态", "Status";
+    Active => "在用", "Active";
+    Inactive => "已停用", "Deactivated";
+    // Org tree
+    OrgTreeHint => "点击单元名称进行编辑；点击箭头展开或收起下级单元。",
+        "Click a unit's name to edit it; click the arrow to show or hide its sub-units.";
+    ShowSubUnits => "展开/收起下级单元", "Show or hide sub-units";
+    SelectUnit => "请在左侧选择一个单元。", "Select a unit in the tree.";
+    ChooseUnit => "请选择单元", "Choose a unit";
+    UnitName => "单元名称", "Name";
+    DivisionCode => "行政区划代码", "Division code";
+    BaseLat => "驻地纬度", "Base latitude";
+    BaseLon => "驻地经度", "Base longitude";
+    EditUnit => "编辑单元", "Edit unit";
+    MoveUnit => "调整上级单元", "Move unit";
+    NewParent => "新的上级单元", "New parent";
+    Move => "移动", "Move";
+    AddSubUnit => "新建下级单元", "Add a sub-unit";
+    DeleteUnit => "删除单元", "Delete unit";
+    DeleteUnitHint => "只能删除没有下级单元、人员和客户的单元。",
+        "Only a unit without sub-units, people or clients can be deleted.";
+    DeleteUnitHasChildren => "该单元有下级单元，需先移走或删除它们。",
+        "This unit has sub-units; move or delete them first.";
+    ConfirmDelete => "确定删除？此操作不可撤销。", "Delete it? This cannot be undone.";
+    UnitSaved => "已保存单元“{}”", "Saved unit “{}”";
+    UnitCreated => "已新建单元“{}”", "Created unit “{}”";
+    UnitMoved => "已移动单元“{}”", "Moved unit “{}”";
+    UnitDeleted => "已删除单元“{}”", "Deleted unit “{}”";
+    // Users
+    UserSearchPlaceholder => "搜索用户名、姓名、工号或邮箱", "Search username, name, employee id or e-mail";
+    AllRoles => "全部角色", "All roles";
+    AllUnits => "全部单元", "All units";
+    ActiveUsers => "在用账号", "Active";
+    InactiveUsers => "已停用账号", "Deactivated";
+    AllUsers => "全部账号", "All";
+    NoUsers => "没有符合条件的用户", "No users match these filters";
+    NewUser => "新建用户", "New user";
+    EditUser => "编辑用户", "Edit user";
+    DisplayName => "姓名", "Name";
+    Role => "角色", "Role";
+    EmployeeId => "工号", "Employee id";
+    Email => "电子邮箱", "E-mail";
+    ClientCount => "客户数", "Clients";
+    SsoOnly => "仅统一认证", "SSO only";
+    SsoOnlyLong => "仅通过统一身份认证登录（不设密码）", "Signs in through single sign-on only (no password)";
+    InitialPassword => "初始密码", "Initial password";
+    ResetPassword => "重置密码（留空则不修改）", "Reset password (leave empty to keep)";
+    Deactivate => "停用账号", "Deactivate";
+    Reactivate => "重新启用", "Reactivate";
+    ReassignClients => "移交客户", "Hand over clients";
+    OwnsClients => "名下现有 {} 个客户。", "Owns {} clients now.";
+    ReassignTo => "移交给", "Hand over to";
+    Reassign => "移交全部客户", "Hand over all clients";
+    ClientsMoved => "已移交 {} 个客户", "Moved {} clients";
+    UserCreated => "已新建用户“{}”", "Created user “{}”";
+    UserSaved => "已保存用户“{}”", "Saved user “{}”";
+    UserDeactivated => "已停用“{}”", "Deactivated “{}”";
+    UserReactivated => "已重新启用“{}”", "Reactivated “{}”";
+    // Integrator tokens
+    NewToken => "新建集成令牌", "New integrator token";
+    TokenName => "令牌名称", "Name";
+    Scopes => "权限范围", "Scopes";
+    ExpiresInDays => "有效天数（1–730）", "Valid for days (1–730)";
+    RateLimit => "每分钟请求上限", "Requests per minute";
+    RateLimitShort => "每分钟 {} 次", "{} requests/min";
+    TokenHint => "令牌前缀", "Starts with";
+    CreatedBy => "创建人", "Created by";
+    ExpiresAt => "到期时间", "Expires";
+    LastUsed => "最近使用", "Last used";
+    Never => "从未使用", "Never";
+    Revoked => "已撤销", "Revoked";
+    Expired => "已过期", "Expired";
+    Revoke => "撤销", "Revoke";
+    ConfirmRevoke => "确定撤销？", "Revoke it?";
+    NoTokens => "还没有集成令牌", "No integrator tokens yet";
+    TokenSecret => "新令牌密钥", "The new token's secret";
+    TokenSecretWarning => "请立即复制并妥善保存：密钥只显示这一次，关闭或刷新页面后无法再次查看。",
+        "Copy it now and keep it safe: it is shown only this once and cannot be seen again after you leave or reload this page.";
+    Copy => "复制", "Copy";
+    Copied => "已复制", "Copied";
+    SecretSaved => "我已保存，关闭", "I have saved it";
+    TokenCreated => "已新建令牌“{}”", "Created token “{}”";
+    TokenRevoked => "已撤销令牌“{}”", "Revoked token “{}”";
+    TokenUsage => "调用时在请求头中携带 Authorization: Bearer <密钥>。",
+        "Machine clients send it as Authorization: Bearer <secret>.";
+    // Audit log
+    Entity => "记录类型", "Record type";
+    EntityId => "记录 ID", "Record id";
+    Action => "操作", "Action";
+    Actor => "操作人", "Who";
+    FromDate => "开始日期", "From";
+    ToDate => "结束日期", "To";
+    AllEntities => "全部类型", "All types";
+    AllActions => "全部操作", "All actions";
+    AllActors => "全部人员", "Everyone";
+    EntityClient => "客户", "Client";
+    EntityUser => "用户", "User";
+    EntityPassword => "密码", "Password";
+    EntityOrgUnit => "组织单元", "Org unit";
+    EntityToken => "集成令牌", "Integrator token";
+    ChangeCount => "{} 处变更", "{} changes";
+    NoAuditEntries => "没有符合条件的审计记录", "No audit entries match these filters";
+    // Client ownership
+    Ownership => "归属记录", "Ownership";
+    CurrentOwner => "当前", "Current";
+    UntilNow => "至今", "now";
+    // Single sign-on
+    OrSignOnWith => "或", "or";
+    SsoSigningIn => "正在通过统一身份认证登录…", "Signing in through single sign-on…";
+    SsoTicketInvalid => "统一身份认证登录已失效，请重新登录", "The single sign-on has expired or was already used; sign in again";
+    SsoFailed => "统一身份认证登录失败，请重试或使用用户名密码登录", "Single sign-on failed; try again or sign in with your password";
 }
 
 /// A phrase that follows the language switch.
@@ -265,6 +399,24 @@ pub fn format_total(total: u64, lang: Lang) -> String {
         Lang::Zh => format!("共 {} 条", format_count(total)),
         Lang::En if total == 1 => "1 client".to_owned(),
         Lang::En => format!("{} clients", format_count(total)),
+    }
+}
+
+/// "共 N 人" / "N people".
+pub fn format_people(total: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("共 {} 人", format_count(total)),
+        Lang::En if total == 1 => "1 person".to_owned(),
+        Lang::En => format!("{} people", format_count(total)),
+    }
+}
+
+/// "共 N 条" / "N entries".
+pub fn format_entries(total: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("共 {} 条", format_count(total)),
+        Lang::En if total == 1 => "1 entry".to_owned(),
+        Lang::En => format!("{} entries", format_count(total)),
     }
 }
 

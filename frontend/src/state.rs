@@ -122,6 +122,15 @@ impl AppState {
         })
     }
 
+    /// Whether the signed-in user is an account manager (who may also browse their unit's
+    /// clients, read-only).
+    pub fn is_account_manager(&self) -> bool {
+        self.user.with(|u| {
+            u.as_ref()
+                .is_some_and(|u| u.role == domain::org::Role::AccountManager)
+        })
+    }
+
     /// Forgets the session; the protected pages then redirect to the sign-in page.
     pub fn sign_out(&self) {
         store_token(None);

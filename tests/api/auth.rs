@@ -1,7 +1,6 @@
 use crate::db_test;
 use crate::helpers::{TestApp, PASSWORD};
 use serde_json::Value;
-use utoipa::OpenApi;
 
 async fn demo_admin_signs_in_and_sees_itself(app: &TestApp) {
     let response = app.login("admin", PASSWORD).await;
@@ -70,37 +69,3 @@ async fn api_routes_refuse_missing_and_forged_tokens(app: &TestApp) {
 }
 db_test!(api_routes_refuse_missing_and_forged_tokens);
 
-/// Every route of the OpenAPI spec under /api/v1 needs a token, except sign-in and refresh:
-/// a new route that forgets its guard fails here.
-async fn every_documented_route_requires_a_token(app: &TestApp) {
-    let spec = api::openapi::ApiDoc::openapi();
-    let public = ["/api/v1/auth/login", "/api/v1/auth/refresh"];
-    let mut checked = 0;
-    for (path, item) in &spec.paths.paths {
-        if !path.starts_with("/api/v1") || public.contains(&path.as_str()) {
-            continue;
-        }
-        let url = app.url(&path.replace("{id}", &uuid::Uuid::new_v4().to_string()));
-        let methods = [
-            (item.get.is_some(), reqwest::Method::GET),
-            (item.post.is_some(), reqwest::Method::POST),
-            (item.patch.is_some(), reqwest::Method::PATCH),
-            (item.put.is_some(), reqwest::Method::PUT),
-            (item.delete.is_some(), reqwest::Method::DELETE),
-        ];
-        for (_, method) in methods.into_iter().filter(|(present, _)| *present) {
-            let response = app
-                .client
-                .request(method.clone(), &url)
-                .header("content-type", "application/json")
-                .body("{}")
-                .send()
-                .await
-                .expect("request");
-            assert_eq!(response.status(), 401, "{method} {path} without a token");
-            checked += 1;
-        }
-    }
-    assert!(checked >= 10, "only {checked} routes checked");
-}
-db_test!(every_documented_route_requires_a_token);

@@ -58,6 +58,16 @@ fn with_database(url: &str, database: &str) -> String {
 
 /// Starts the server on a fresh, migrated database with the demo at `scale`.
 pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
+    spawn_app_with_settings(backend, scale, |_| {}).await
+}
+
+/// Like [`spawn_app_with`], with the settings adjusted by `customise` before the server starts
+/// (e.g. single sign-on pointed at a provider process).
+pub async fn spawn_app_with_settings(
+    backend: Backend,
+    scale: f64,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
     api::telemetry::init_with_default("error");
     let id = Uuid::new_v4().simple().to_string();
     let dir = TempDir(std::env::temp_dir().join(format!("ygj-test-{id}")));
@@ -80,7 +90,7 @@ pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
             (with_database(&pg_admin_url(), &name), Some(name))
         }
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: url.clone(),
         bind: "127.0.0.1:0".to_owned(),
         data_dir: dir.0.clone(),
@@ -89,7 +99,9 @@ pub async fn spawn_app_with(backend: Backend, scale: f64) -> TestApp {
         refresh_token_ttl_secs: 30 * 24 * 3600,
         frontend_dir: dir.0.join("no-frontend"),
         max_json_bytes: 64 * 1024,
+        sso: None,
     };
+    customise(&mut settings);
     let store = Store::connect(&url).await.expect("connect");
     store.migrate().await.expect("migrate");
     let now = Utc.from_utc_datetime(&today().and_hms_opt(9, 0, 0).expect("time"));

@@ -132,3 +132,25 @@ test('a viewer reads without edit buttons and with masked phones', async () => {
   assert.equal(await page.locator('#edit-client').count(), 0);
   await page.close();
 });
+
+test('an account manager sees only their own clients, and their unit read-only', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  await signIn(page, 'manager');
+  await page.waitForSelector('#view-own');
+  const me = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/me', { headers: { authorization: `Bearer ${localStorage.getItem('ygj.token')}` } });
+    return r.json();
+  });
+  const ownRows = await page.locator('.client-row').allInnerTexts();
+  assert.ok(ownRows.length > 0, 'the manager owns clients');
+  assert.ok(ownRows.every((row) => row.includes(me.display_name)), 'every listed client is their own');
+
+  await page.click('#view-unit');
+  await page.waitForSelector('#unit-view-note');
+  await page.waitForFunction(() => [...document.querySelectorAll('.client-row')].some((r) => r.querySelector('a') === null), null, { timeout: 15_000 });
+  const unitRows = await page.locator('.client-row').allInnerTexts();
+  assert.ok(unitRows.some((row) => !row.includes(me.display_name)), 'colleagues’ clients are listed');
+  assert.ok(unitRows.filter((row) => !row.includes(me.display_name)).every((row) => !/1[3-9]\d{9}/.test(row)), 'their phones are masked');
+  assert.match(page.url(), /view=unit/);
+  await page.close();
+});

@@ -33,7 +33,8 @@ impl FromRequest for RequestMeta {
 }
 
 impl RequestMeta {
-    /// An audit entry for something `auth` did now.
+    /// An audit entry for something `auth` did now. When a machine called with an integrator
+    /// token, the token is the actor: its id and `集成令牌 <name>`.
     pub fn entry(
         &self,
         auth: &AuthUser,

@@ -33,6 +33,12 @@ pub enum ApiError {
         /// Seconds until the lock ends.
         retry_after: i64,
     },
+    /// An integrator token used up its requests per minute: retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until a request is allowed again.
+        retry_after: i64,
+    },
     /// Signed in, but not allowed.
     #[error("forbidden")]
     Forbidden,
@@ -45,6 +51,10 @@ pub enum ApiError {
         /// The field holding the duplicate.
         field: String,
     },
+    /// The request conflicts with the state of a record (e.g. deleting a unit that still has
+    /// people); the field error says why.
+    #[error("conflict: {0:?}")]
+    ConflictWith(FieldError),
     /// The database is unreachable.
     #[error("service unavailable")]
     Unavailable,
@@ -67,9 +77,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             ApiError::Unauthorized(code) => *code,
             ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            ApiError::RateLimited { .. } => ErrorCode::TooManyRequests,
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
-            ApiError::Conflict { .. } => ErrorCode::Conflict,
+            ApiError::Conflict { .. } | ApiError::ConflictWith(_) => ErrorCode::Conflict,
             ApiError::Unavailable => ErrorCode::ServiceUnavailable,
             ApiError::Unexpected(_) => ErrorCode::InternalError,
         }
@@ -85,12 +96,17 @@ impl ApiError {
                 format!("有 {} 个字段不符合要求", errors.0.len()),
                 errors.0.clone(),
             ),
-            ApiError::MalformedJson(e) => {
+            ApiError::MalformedJson(e) | ApiError::ConflictWith(e) => {
                 (e.message.clone(), e.message_zh.clone(), vec![e.clone()])
             }
             ApiError::TooManyAttempts { retry_after } => (
                 format!("Too many failed sign-ins; try again in {retry_after} s"),
                 format!("登录失败次数过多，请 {retry_after} 秒后再试"),
+                vec![],
+            ),
+            ApiError::RateLimited { retry_after } => (
+                format!("This token's request limit is used up; retry in {retry_after} s"),
+                format!("该令牌的请求次数已达上限，请 {retry_after} 秒后再试"),
                 vec![],
             ),
             ApiError::PayloadTooLarge { limit } => (
@@ -129,10 +145,12 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::ConflictWith(_) => StatusCode::CONFLICT,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -144,7 +162,9 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if let ApiError::TooManyAttempts { retry_after } = self {
+        if let ApiError::TooManyAttempts { retry_after } | ApiError::RateLimited { retry_after } =
+            self
+        {
             response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
         }
         if matches!(self, ApiError::Unauthorized(_)) {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo_seed;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

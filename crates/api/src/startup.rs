@@ -32,12 +32,20 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let dummy_hash = web::block(|| hash_password("not-a-real-password")).await??;
+        let sso = match &settings.sso {
+            Some(sso) => Some(std::sync::Arc::new(
+                crate::routes::sso::SsoProvider::new(sso, &store).await?,
+            )),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             store,
             keys: TokenKeys::new(&settings.jwt_secret, settings.access_token_ttl_secs),
             clock,
             refresh_ttl_secs: settings.refresh_token_ttl_secs,
             dummy_hash,
+            integrator_usage: Default::default(),
+            sso,
         });
         let assets = web::Data::new(StaticAssets::load(&settings.frontend_dir));
         let limit = settings.max_json_bytes;
@@ -69,7 +77,11 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .service(crate::routes::health::healthz)
                 .service(crate::routes::health::readyz)
-                .service(web::scope("/api/v1").configure(crate::routes::configure_api))
+                .service(
+                    web::scope("/api/v1")
+                        .wrap(middleware::from_fn(crate::auth::authenticate))
+                        .configure(crate::routes::configure_api),
+                )
                 .route(
                     "/docs",
                     web::get().to(|| async { web::Redirect::to("/docs/").permanent() }),

@@ -18,4 +18,8 @@ pub struct AppState {
     /// A hash to verify against when the username is unknown, so timing does not reveal
     /// which usernames exist.
     pub dummy_hash: String,
+    /// Request budgets and last-use bookkeeping of integrator tokens.
+    pub integrator_usage: std::sync::Arc<crate::auth::IntegratorUsage>,
+    /// The single sign-on provider; `None` when single sign-on is off.
+    pub sso: Option<std::sync::Arc<crate::routes::sso::SsoProvider>>,
 }

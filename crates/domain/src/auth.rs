@@ -77,6 +77,16 @@ pub fn check_password_policy(
     password: &str,
     username: &str,
 ) -> Result<(), crate::ValidationErrors> {
+    check_password_policy_for("new_password", "新密码", password, username)
+}
+
+/// [`check_password_policy`] for a field named `field` (`label_zh` in Chinese messages).
+pub fn check_password_policy_for(
+    field: &str,
+    label_zh: &str,
+    password: &str,
+    username: &str,
+) -> Result<(), crate::ValidationErrors> {
     use crate::FieldError;
     let mut errors = crate::ValidationErrors::new();
     let count = password.chars().count();
@@ -91,24 +101,24 @@ pub fn check_password_policy(
     .count();
     if !(MIN_PASSWORD_CHARS..=128).contains(&count) {
         errors.push(FieldError::new(
-            "new_password",
+            field,
             "weak_password",
-            format!("new_password must be {MIN_PASSWORD_CHARS} to 128 characters"),
-            format!("新密码长度须为 {MIN_PASSWORD_CHARS} 到 128 个字符"),
+            format!("{field} must be {MIN_PASSWORD_CHARS} to 128 characters"),
+            format!("{label_zh}长度须为 {MIN_PASSWORD_CHARS} 到 128 个字符"),
         ));
     } else if classes < 3 {
         errors.push(FieldError::new(
-            "new_password",
+            field,
             "weak_password",
-            "new_password must mix three of: lower case, upper case, digits, symbols",
-            "新密码须包含小写字母、大写字母、数字、符号中的至少三类",
+            format!("{field} must mix three of: lower case, upper case, digits, symbols"),
+            format!("{label_zh}须包含小写字母、大写字母、数字、符号中的至少三类"),
         ));
     } else if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
         errors.push(FieldError::new(
-            "new_password",
+            field,
             "weak_password",
-            "new_password must not contain the username",
-            "新密码不能包含用户名",
+            format!("{field} must not contain the username"),
+            format!("{label_zh}不能包含用户名"),
         ));
     }
     errors.into_result(())

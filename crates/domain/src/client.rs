@@ -567,6 +567,9 @@ pub struct ClientQuery {
     pub page: u64,
     /// Rows per page, 1…200.
     pub per_page: u64,
+    /// An account manager's read-only view of every client of their unit (`view=unit`), with
+    /// contact phones masked; other roles see their whole scope anyway.
+    pub unit_view: bool,
 }
 
 impl ClientQuery {

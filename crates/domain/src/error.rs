@@ -12,6 +12,7 @@ labelled_enum! {
         TokenExpired => "token_expired", "登录已过期，请重新登录", "The session has expired; sign in again";
         InvalidRefreshToken => "invalid_refresh_token", "登录状态已失效，请重新登录", "The session is no longer valid; sign in again";
         TooManyAttempts => "too_many_attempts", "登录失败次数过多，请稍后再试", "Too many failed sign-ins; try again later";
+        TooManyRequests => "too_many_requests", "请求过于频繁，请稍后再试", "Too many requests; slow down and retry later";
         Forbidden => "forbidden", "没有权限执行此操作", "You are not allowed to do this";
         NotFound => "not_found", "记录不存在", "Not found";
         Conflict => "conflict", "与现有数据冲突", "Conflicts with existing data";

@@ -1,5 +1,7 @@
 //! The organisation tree and the people in it.
 
+use crate::validation::check_text;
+use crate::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -233,6 +235,314 @@ pub struct OwnershipPeriod {
     pub valid_from: chrono::DateTime<chrono::Utc>,
     /// Until (exclusive); `null` for the current owner.
     pub valid_to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl OrgLevel {
+    /// The level a unit of this level hangs under (`None` for the province, the root).
+    pub fn parent_level(self) -> Option<OrgLevel> {
+        match self {
+            OrgLevel::Province => None,
+            OrgLevel::City => Some(OrgLevel::Province),
+            OrgLevel::County => Some(OrgLevel::City),
+        }
+    }
+}
+
+/// Longest org-unit name.
+pub const MAX_UNIT_NAME: usize = 50;
+/// Longest display name.
+pub const MAX_DISPLAY_NAME: usize = 100;
+/// Longest employee id.
+pub const MAX_EMPLOYEE_ID: usize = 64;
+/// Longest e-mail.
+pub const MAX_EMAIL: usize = 255;
+
+fn trimmed_opt(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Checks a unit's own fields: name, 6-digit division code, base position (both or neither).
+fn check_unit_fields(
+    errors: &mut ValidationErrors,
+    name: Option<&str>,
+    code: Option<&str>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) {
+    if let Some(name) = name {
+        check_text(errors, "name", name, MAX_UNIT_NAME);
+    }
+    if let Some(code) = code {
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            errors.push(FieldError::invalid_value(
+                "code",
+                "must be a 6-digit administrative division code",
+                "须为 6 位行政区划代码",
+            ));
+        }
+    }
+    if let Some(lat) = lat {
+        if !(-90.0..=90.0).contains(&lat) {
+            errors.push(FieldError::out_of_range("base_lat", -90.0, 90.0));
+        }
+    }
+    if let Some(lon) = lon {
+        if !(-180.0..=180.0).contains(&lon) {
+            errors.push(FieldError::out_of_range("base_lon", -180.0, 180.0));
+        }
+    }
+}
+
+impl NewOrgUnit {
+    /// Trimmed copy.
+    pub fn normalized(mut self) -> Self {
+        self.name = self.name.trim().to_owned();
+        self.code = self.code.trim().to_owned();
+        self
+    }
+
+    /// The field rules that need no database.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_unit_fields(
+            &mut errors,
+            Some(&self.name),
+            Some(&self.code),
+            self.base_lat,
+            self.base_lon,
+        );
+        if self.base_lat.is_some() != self.base_lon.is_some() {
+            errors.push(FieldError::invalid_value(
+                "base_lon",
+                "give both latitude and longitude, or neither",
+                "经纬度须同时填写或同时留空",
+            ));
+        }
+        if self.level == OrgLevel::Province {
+            errors.push(FieldError::invalid_value(
+                "level",
+                "there is one province; add cities and counties under it",
+                "省公司只有一个，只能在其下新建市、县单元",
+            ));
+        } else if self.parent_id.is_none() {
+            errors.push(FieldError::required("parent_id"));
+        }
+        errors.into_result(())
+    }
+}
+
+impl UpdateOrgUnit {
+    /// Trimmed copy.
+    pub fn normalized(mut self) -> Self {
+        self.name = self.name.map(|n| n.trim().to_owned());
+        self.code = self.code.map(|c| c.trim().to_owned());
+        self
+    }
+
+    /// The field rules that need no database.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_unit_fields(
+            &mut errors,
+            self.name.as_deref(),
+            self.code.as_deref(),
+            self.base_lat,
+            self.base_lon,
+        );
+        errors.into_result(())
+    }
+
+    /// `unit` with these changes.
+    pub fn apply(&self, mut unit: OrgUnit) -> OrgUnit {
+        if let Some(parent) = self.parent_id {
+            unit.parent_id = Some(parent);
+        }
+        if let Some(name) = &self.name {
+            unit.name = name.clone();
+        }
+        if let Some(code) = &self.code {
+            unit.code = code.clone();
+        }
+        if self.base_lat.is_some() {
+            unit.base_lat = self.base_lat;
+        }
+        if self.base_lon.is_some() {
+            unit.base_lon = self.base_lon;
+        }
+        unit
+    }
+}
+
+/// Whether `unit` may hang under `parent` (given as (id, level)) in `tree`: one level below it,
+/// and never under itself or one of its own descendants. The error names `parent_id`.
+pub fn check_placement(
+    unit_id: Uuid,
+    level: OrgLevel,
+    parent: Option<(Uuid, OrgLevel)>,
+    tree: &[(Uuid, Option<Uuid>)],
+) -> Result<(), FieldError> {
+    match (level.parent_level(), parent) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(FieldError::invalid_value(
+            "parent_id",
+            "the province has no parent",
+            "省公司没有上级单元",
+        )),
+        (Some(_), None) => Err(FieldError::required("parent_id")),
+        (Some(_), Some((parent_id, _))) if subtree(tree, unit_id).contains(&parent_id) => {
+            Err(FieldError::invalid_value(
+                "parent_id",
+                "a unit cannot move under itself or its own sub-units",
+                "不能把单元移到它自己或其下级单元之下",
+            ))
+        }
+        (Some(wanted), Some((_, actual))) if wanted != actual => Err(FieldError::invalid_value(
+            "parent_id",
+            &format!("a {} hangs under a {}", level.code(), wanted.code()),
+            &format!("{}须隶属于{}", level.label_zh(), wanted.label_zh()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_username(errors: &mut ValidationErrors, username: &str) {
+    let n = username.chars().count();
+    if n == 0 {
+        errors.push(FieldError::required("username"));
+    } else if !(3..=64).contains(&n)
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        errors.push(FieldError::invalid_value(
+            "username",
+            "3–64 letters, digits, '.', '_' or '-'",
+            "须为 3–64 位字母、数字或 . _ -",
+        ));
+    }
+}
+
+/// Checks the optional contact fields of a user.
+fn check_user_contacts(
+    errors: &mut ValidationErrors,
+    employee_id: Option<&str>,
+    email: Option<&str>,
+    phone: Option<&str>,
+) {
+    if let Some(id) = employee_id {
+        check_text(errors, "employee_id", id, MAX_EMPLOYEE_ID);
+    }
+    if let Some(email) = email {
+        let parts: Vec<&str> = email.split('@').collect();
+        let plausible = email.chars().count() <= MAX_EMAIL
+            && parts.len() == 2
+            && !parts[0].is_empty()
+            && parts[1].contains('.')
+            && !parts[1].starts_with('.')
+            && !parts[1].ends_with('.')
+            && !email.chars().any(char::is_whitespace);
+        if !plausible {
+            errors.push(FieldError::invalid_value(
+                "email",
+                "not an e-mail address",
+                "不是有效的电子邮箱地址",
+            ));
+        }
+    }
+    if let Some(phone) = phone {
+        if !crate::client::is_valid_phone(phone) {
+            errors.push(FieldError::invalid_value(
+                "phone",
+                "not a valid phone number",
+                "不是有效的电话号码",
+            ));
+        }
+    }
+}
+
+impl NewUser {
+    /// Trimmed copy; e-mail in lower case; empty optional fields become absent.
+    pub fn normalized(mut self) -> Self {
+        self.username = self.username.trim().to_owned();
+        self.display_name = self.display_name.trim().to_owned();
+        self.employee_id = trimmed_opt(self.employee_id);
+        self.email = trimmed_opt(self.email).map(|e| e.to_lowercase());
+        self.phone = trimmed_opt(self.phone);
+        self
+    }
+
+    /// The field rules that need no database (the password policy included).
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_username(&mut errors, &self.username);
+        check_text(
+            &mut errors,
+            "display_name",
+            &self.display_name,
+            MAX_DISPLAY_NAME,
+        );
+        check_user_contacts(
+            &mut errors,
+            self.employee_id.as_deref(),
+            self.email.as_deref(),
+            self.phone.as_deref(),
+        );
+        if let Some(password) = &self.password {
+            if let Err(policy) =
+                crate::auth::check_password_policy_for("password", "密码", password, &self.username)
+            {
+                errors.0.extend(policy.0);
+            }
+        }
+        errors.into_result(())
+    }
+}
+
+impl UpdateUser {
+    /// Trimmed copy; e-mail in lower case. An empty optional text clears the field (`Some("")`).
+    pub fn normalized(mut self) -> Self {
+        let trim = |v: Option<String>| v.map(|s| s.trim().to_owned());
+        self.display_name = trim(self.display_name);
+        self.employee_id = trim(self.employee_id);
+        self.email = trim(self.email).map(|e| e.to_lowercase());
+        self.phone = trim(self.phone);
+        self
+    }
+
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.display_name.is_none()
+            && self.role.is_none()
+            && self.org_unit_id.is_none()
+            && self.employee_id.is_none()
+            && self.email.is_none()
+            && self.phone.is_none()
+            && self.active.is_none()
+            && self.password.is_none()
+    }
+
+    /// The field rules that need no database; `username` is the user's, for the password policy.
+    pub fn validate(&self, username: &str) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Some(name) = &self.display_name {
+            check_text(&mut errors, "display_name", name, MAX_DISPLAY_NAME);
+        }
+        let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        check_user_contacts(
+            &mut errors,
+            non_empty(&self.employee_id).as_deref(),
+            non_empty(&self.email).as_deref(),
+            non_empty(&self.phone).as_deref(),
+        );
+        if let Some(password) = &self.password {
+            if let Err(policy) =
+                crate::auth::check_password_policy_for("password", "密码", password, username)
+            {
+                errors.0.extend(policy.0);
+            }
+        }
+        errors.into_result(())
+    }
 }
 
 /// Given every unit as (id, parent), the ids of `root` and all its descendants.

@@ -21,6 +21,8 @@ pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
     /// What.
     pub action: Option<AuditAction>,
+    /// Only changes (create, update, delete), not reads or exports.
+    pub writes_only: bool,
     /// From (inclusive).
     pub from: Option<DateTime<Utc>>,
     /// Until (exclusive).
@@ -87,6 +89,13 @@ impl Store {
         }
         if let Some(action) = filter.action {
             select = select.filter(audit_log::Column::Action.eq(action.code()));
+        }
+        if filter.writes_only {
+            select = select.filter(audit_log::Column::Action.is_in([
+                AuditAction::Create.code(),
+                AuditAction::Update.code(),
+                AuditAction::Delete.code(),
+            ]));
         }
         if let Some(from) = filter.from {
             select = select.filter(audit_log::Column::At.gte(from));

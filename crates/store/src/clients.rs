@@ -1,18 +1,18 @@
 //! Client master data: list, read, create, update.
 
 use crate::audit::insert_audit;
-use crate::entity::{clients, org_units, users};
+use crate::entity::{client_owners, clients, org_units, users};
 use crate::{from_code, from_json, map_unique, to_json, Store, StoreError};
 use chrono::{DateTime, Utc};
 use domain::audit::AuditEntry;
 use domain::client::{
     search_text, Client, ClientFields, ClientQuery, ClientSort, ClientSummary, Contact,
 };
-use domain::org::DataScope;
+use domain::org::{DataScope, OwnershipPeriod};
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -30,6 +30,11 @@ struct SummaryRow {
     account_manager_name: String,
     contacts: serde_json::Value,
     updated_at: DateTime<Utc>,
+}
+
+/// A LIKE pattern matching `text` anywhere, with its wildcards escaped.
+pub(crate) fn like_pattern(text: &str) -> LikeExpr {
+    LikeExpr::new(format!("%{}%", like_escape(text))).escape('\\')
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
@@ -143,9 +148,9 @@ impl Store {
             select = select.filter(clients::Column::AccountManagerId.eq(manager));
         }
         if let Some(text) = query.search_text() {
-            let pattern = LikeExpr::new(format!("%{}%", like_escape(&text))).escape('\\');
-            select = select
-                .filter(Expr::col((clients::Entity, clients::Column::SearchText)).like(pattern));
+            select = select.filter(
+                Expr::col((clients::Entity, clients::Column::SearchText)).like(like_pattern(&text)),
+            );
         }
         let total = select.clone().count(&self.db).await?;
         let (column, ascending) = match query.sort.unwrap_or(ClientSort::Name) {
@@ -250,6 +255,7 @@ impl Store {
             .exec_without_returning(&tx)
             .await
             .map_err(|e| map_unique(e, &["uscc"]))?;
+        open_ownership(&tx, &[id], fields.account_manager_id, now).await?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -273,13 +279,74 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(|e| map_unique(e, &["uscc"]))?;
+        if existing.account_manager_id != fields.account_manager_id {
+            close_ownership(&tx, &[id], now).await?;
+            open_ownership(&tx, &[id], fields.account_manager_id, now).await?;
+        }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Who owned client `id` from when until when, oldest first.
+    pub async fn ownership(&self, id: Uuid) -> Result<Vec<OwnershipPeriod>, StoreError> {
+        let rows = client_owners::Entity::find()
+            .filter(client_owners::Column::ClientId.eq(id))
+            .find_also_related(users::Entity)
+            .order_by_asc(client_owners::Column::ValidFrom)
+            .order_by_asc(client_owners::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(period, user)| OwnershipPeriod {
+                account_manager_id: period.account_manager_id,
+                account_manager_name: user.map(|u| u.display_name).unwrap_or_default(),
+                valid_from: period.valid_from,
+                valid_to: period.valid_to,
+            })
+            .collect())
     }
 
     /// Number of clients.
     pub async fn count_clients(&self) -> Result<u64, StoreError> {
         Ok(clients::Entity::find().count(&self.db).await?)
     }
+}
+
+/// Opens an ownership period for each client, by `manager`, from `at`.
+pub(crate) async fn open_ownership<C: ConnectionTrait>(
+    conn: &C,
+    client_ids: &[Uuid],
+    manager: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in client_ids.chunks(500) {
+        client_owners::Entity::insert_many(chunk.iter().map(|id| client_owners::ActiveModel {
+            client_id: Set(*id),
+            account_manager_id: Set(manager),
+            valid_from: Set(at),
+            ..Default::default()
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends the open ownership period of each client at `at`.
+pub(crate) async fn close_ownership<C: ConnectionTrait>(
+    conn: &C,
+    client_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in client_ids.chunks(500) {
+        client_owners::Entity::update_many()
+            .col_expr(client_owners::Column::ValidTo, Expr::value(at))
+            .filter(client_owners::Column::ClientId.is_in(chunk.iter().copied()))
+            .filter(client_owners::Column::ValidTo.is_null())
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
 }

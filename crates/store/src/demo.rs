@@ -1,7 +1,7 @@
 //! Bulk loading of generated demo data: one transaction, large multi-row inserts.
 
 use crate::clients::client_active_model;
-use crate::entity::{clients, org_units, sales_orders, users};
+use crate::entity::{client_owners, clients, org_units, sales_orders, users};
 use crate::sales::order_active_model;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -99,6 +99,18 @@ impl Store {
                     .iter()
                     .map(|(id, f, created)| client_active_model(*id, f, *created)),
             )
+            .exec_without_returning(&tx)
+            .await?;
+        }
+        for chunk in data.clients.chunks(CLIENT_CHUNK) {
+            client_owners::Entity::insert_many(chunk.iter().map(|(id, f, created)| {
+                client_owners::ActiveModel {
+                    client_id: Set(*id),
+                    account_manager_id: Set(f.account_manager_id),
+                    valid_from: Set(*created),
+                    ..Default::default()
+                }
+            }))
             .exec_without_returning(&tx)
             .await?;
         }

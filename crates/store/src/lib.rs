@@ -12,9 +12,10 @@ mod tokens;
 
 pub use audit::AuditFilter;
 pub use demo::{DemoLoad, NewUser};
-pub use org::Credentials;
+pub use org::{Credentials, UserFilter, UserWrite};
 pub use sea_orm::DatabaseConnection;
 pub use sessions::{NewSession, RefreshOutcome};
+pub use sso::{NewSsoRequest, NewSsoTicket};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{

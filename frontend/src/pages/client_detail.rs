@@ -1,10 +1,11 @@
 //! `/clients/:id`: the client's master data in sections, its sales figures and chart.
 
 use crate::api::{self, ApiError};
-use crate::components::{ErrorBox, LoadingLine, VolumeChart};
+use crate::components::{dyn_text, dyn_view, get_resource, loaded, ErrorBox, LoadingLine, VolumeChart};
 use crate::i18n::{self, tr, T};
 use crate::state::{use_app, use_lang};
 use domain::client::ClientDetail;
+use domain::org::OwnershipPeriod;
 use domain::Lang;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -302,6 +303,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                 }}
             </section>
 
+            <ClientOwners id=id/>
             <ClientHistory id=id/>
         </div>
     }
@@ -313,6 +315,57 @@ fn show_value(value: &serde_json::Value) -> String {
         serde_json::Value::Null => "—".to_owned(),
         serde_json::Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// Who owned the client when (effective-dated ownership), newest first.
+#[component]
+fn ClientOwners(id: Uuid) -> impl IntoView {
+    let lang = use_lang();
+    let owners = get_resource(move || format!("/api/v1/clients/{id}/owners"));
+    view! {
+        <section class="card section" id="section-owners">
+            <h2>{tr(T::Ownership)}</h2>
+            {dyn_view(move || {
+                loaded::<Vec<OwnershipPeriod>>(owners)
+                    .map(|result| match result {
+                        Err(error) => view! { <ErrorBox error=error/> }.into_any(),
+                        Ok(mut periods) => {
+                            // The server lists the oldest first; the current owner goes on top.
+                            periods.reverse();
+                            view! {
+                                <ol class="owners">
+                                    {periods
+                                        .into_iter()
+                                        .map(|p| {
+                                            let from = p.valid_from;
+                                            let to = p.valid_to;
+                                            view! {
+                                                <li class="owner-period" class:current=to.is_none()>
+                                                    <strong>{p.account_manager_name}</strong>
+                                                    " "
+                                                    <span class="muted">
+                                                        {dyn_text(move || {
+                                                            let lang = lang.get();
+                                                            let end = to
+                                                                .map(|t| i18n::format_datetime(t, lang))
+                                                                .unwrap_or_else(|| T::UntilNow.get(lang).to_owned());
+                                                            format!("{} – {end}", i18n::format_datetime(from, lang))
+                                                        })}
+                                                    </span>
+                                                    {to.is_none().then(|| view! { <span class="badge badge-info">{tr(T::CurrentOwner)}</span> })}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ol>
+                            }
+                                .into_any()
+                        }
+                    })
+                    .into_any()
+            })}
+        </section>
     }
 }
 

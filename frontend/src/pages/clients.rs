@@ -42,6 +42,7 @@ fn query_from_map(map: &ParamsMap) -> ClientQuery {
         per_page: number("per_page")
             .filter(|n| (1..=MAX_PER_PAGE).contains(n))
             .unwrap_or(DEFAULT_PER_PAGE),
+        unit_view: text("view").as_deref() == Some("unit"),
     }
 }
 
@@ -105,6 +106,11 @@ pub fn ClientListPage() -> impl IntoView {
             q.page = 1;
             go(q, false);
         }
+    };
+
+    let set_view = {
+        let set_filter = set_filter.clone();
+        move |unit: bool| set_filter(&move |q: &mut ClientQuery| q.unit_view = unit)
     };
 
     let clients = LocalResource::new(move || {
@@ -243,6 +249,40 @@ pub fn ClientListPage() -> impl IntoView {
                     </a>
                 </Show>
             </div>
+
+            <Show when=move || writer.is_account_manager()>
+                <div class="segmented" role="group" aria-label=tr(T::ClientList)>
+                    <button
+                        type="button"
+                        id="view-own"
+                        class="btn"
+                        class:btn-primary=move || !query.with(|q| q.unit_view)
+                        aria-pressed=move || (!query.with(|q| q.unit_view)).to_string()
+                        on:click={
+                            let set_view = set_view.clone();
+                            move |_| set_view(false)
+                        }
+                    >
+                        {tr(T::MyClients)}
+                    </button>
+                    <button
+                        type="button"
+                        id="view-unit"
+                        class="btn"
+                        class:btn-primary=move || query.with(|q| q.unit_view)
+                        aria-pressed=move || query.with(|q| q.unit_view).to_string()
+                        on:click={
+                            let set_view = set_view.clone();
+                            move |_| set_view(true)
+                        }
+                    >
+                        {tr(T::UnitClients)}
+                    </button>
+                </div>
+                <Show when=move || query.with(|q| q.unit_view)>
+                    <p class="hint" id="unit-view-note">{tr(T::UnitViewNote)}</p>
+                </Show>
+            </Show>
 
             <div class="card filters">
                 <form class="search-form" role="search" on:submit=on_search_submit>
@@ -399,10 +439,15 @@ fn ClientTable(page: ClientPage, query: ClientQuery) -> impl IntoView {
         .into_any();
     }
     let last_page = page.total.div_ceil(page.per_page.max(1)).max(1);
+    // In an account manager's unit view, colleagues' clients are listed but not openable.
+    let me = use_app().user.with_untracked(|u| u.as_ref().map(|u| u.id));
     let rows = page
         .items
         .into_iter()
-        .map(|c| view! { <ClientRow client=c/> })
+        .map(|c| {
+            let linkable = !query.unit_view || Some(c.account_manager_id) == me;
+            view! { <ClientRow client=c linkable=linkable/> }
+        })
         .collect_view();
     view! {
         <div class="card table-card">
@@ -428,7 +473,7 @@ fn ClientTable(page: ClientPage, query: ClientQuery) -> impl IntoView {
 
 /// One client: a table row that turns into a card on narrow screens.
 #[component]
-fn ClientRow(client: ClientSummary) -> impl IntoView {
+fn ClientRow(client: ClientSummary, linkable: bool) -> impl IntoView {
     let lang = use_lang();
     let navigate = use_navigate();
     let href = format!("/clients/{}", client.id);
@@ -441,7 +486,7 @@ fn ClientRow(client: ClientSummary) -> impl IntoView {
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .and_then(|el| el.closest("a").ok().flatten())
             .is_some();
-        if !on_link {
+        if linkable && !on_link {
             navigate(&href_for_click, NavigateOptions::default());
         }
     };
@@ -457,7 +502,11 @@ fn ClientRow(client: ClientSummary) -> impl IntoView {
     view! {
         <tr class="client-row" data-id=client.id.to_string() on:click=on_click>
             <td class="cell-name">
-                <a class="client-link" href=href>{client.name}</a>
+                {if linkable {
+                    view! { <a class="client-link" href=href>{client.name}</a> }.into_any()
+                } else {
+                    view! { <span class="client-name">{client.name}</span> }.into_any()
+                }}
                 <div class="sub mono">{client.uscc}</div>
             </td>
             <td data-label=tr(T::Category)>

@@ -5,6 +5,7 @@ use crate::app::LangSwitch;
 use crate::i18n::{tr, T};
 use crate::state::{use_app, use_lang};
 use domain::auth::{LoginRequest, LoginResponse};
+use domain::sso::SsoErrorCode;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -16,7 +17,12 @@ fn next_path(next: Option<String>) -> String {
         .unwrap_or_else(|| "/clients".to_owned())
 }
 
-/// Username and password form; on success stores the token and opens the page asked for.
+/// Username and password form, and the single sign-on button when a provider is configured; on
+/// success stores the token and opens the page asked for.
+///
+/// Single sign-on ends here too: the server's callback sends the browser back with
+/// `?sso_ticket=…`, which this page trades for a session, or with `?sso_error=<code>`, which it
+/// explains.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let app = use_app();
@@ -35,19 +41,34 @@ pub fn LoginPage() -> impl IntoView {
     });
     let pending = login.pending();
 
-    // On success: remember the session and leave.
-    let nav = navigate.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(LoginResponse {
-            access_token,
-            refresh_token,
-            user,
-            ..
-        })) = login.value().get()
-        {
+    // Single sign-on: the button (when configured), a ticket to trade, or an error to explain.
+    let sso_status = LocalResource::new(api::sso_status);
+    let sso_error = query.with_untracked(|q| q.get("sso_error"));
+    let exchange = Action::new_unsync(|ticket: &String| {
+        let ticket = ticket.clone();
+        async move { api::sso_exchange(&ticket).await }
+    });
+    let exchanging = exchange.pending();
+    if let Some(ticket) = query
+        .with_untracked(|q| q.get("sso_ticket"))
+        .filter(|t| !t.is_empty())
+    {
+        exchange.dispatch(ticket);
+    }
+
+    // On success (either way): remember the session and leave.
+    let finish = {
+        let navigate = navigate.clone();
+        move |response: LoginResponse| {
+            let LoginResponse {
+                access_token,
+                refresh_token,
+                user,
+                ..
+            } = response;
             app.sign_in(access_token, refresh_token, user);
             let next = next_path(query.with_untracked(|q| q.get("next")));
-            nav(
+            navigate(
                 &next,
                 NavigateOptions {
                     replace: true,
@@ -55,11 +76,25 @@ pub fn LoginPage() -> impl IntoView {
                 },
             );
         }
+    };
+    let finish_password = finish.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(response)) = login.value().get() {
+            finish_password(response);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(response)) = exchange.value().get() {
+            finish(response);
+        }
     });
 
     // Already signed in (e.g. the back button): go straight to the app.
     Effect::new(move |_| {
-        if app.token.with(Option::is_some) && login.value().with_untracked(Option::is_none) {
+        if app.token.with(Option::is_some)
+            && login.value().with_untracked(Option::is_none)
+            && exchange.value().with_untracked(Option::is_none)
+        {
             navigate(
                 "/clients",
                 NavigateOptions {
@@ -75,10 +110,49 @@ pub fn LoginPage() -> impl IntoView {
         if missing_fields.get() {
             return Some(T::CredentialsRequired.get(lang).to_owned());
         }
-        match login.value().get() {
-            Some(Err(e)) => Some(e.message(lang)),
-            _ => None,
+        if let Some(Err(e)) = login.value().get() {
+            return Some(e.message(lang));
         }
+        match exchange.value().get() {
+            Some(Err(e)) if e.is_unauthorized() => {
+                return Some(T::SsoTicketInvalid.get(lang).to_owned())
+            }
+            Some(Err(e)) => return Some(e.message(lang)),
+            _ => {}
+        }
+        sso_error
+            .as_deref()
+            .map(|code| match SsoErrorCode::from_code(code) {
+                Some(code) => code.label(lang).to_owned(),
+                None => T::SsoFailed.get(lang).to_owned(),
+            })
+    };
+
+    // A plain link: the browser itself must go to the provider (the router leaves
+    // `rel="external"` links alone).
+    let sso_button = move || {
+        let status = sso_status.get().and_then(Result::ok)?;
+        let label = status.label.filter(|_| status.enabled)?;
+        Some(view! {
+            <p class="muted" style="text-align: center; margin: 12px 0 8px">
+                {tr(T::OrSignOnWith)}
+            </p>
+            <a
+                id="login-sso"
+                class="btn btn-block"
+                href="/api/v1/auth/sso/start"
+                rel="external"
+                aria-disabled=move || exchanging.get().to_string()
+            >
+                {move || {
+                    if exchanging.get() {
+                        T::SsoSigningIn.get(lang.get()).to_owned()
+                    } else {
+                        label.clone()
+                    }
+                }}
+            </a>
+        })
     };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -151,7 +225,7 @@ pub fn LoginPage() -> impl IntoView {
                     id="login-submit"
                     type="submit"
                     class="btn btn-primary btn-block"
-                    prop:disabled=move || pending.get()
+                    prop:disabled=move || pending.get() || exchanging.get()
                 >
                     {move || {
                         if pending.get() {
@@ -161,6 +235,7 @@ pub fn LoginPage() -> impl IntoView {
                         }
                     }}
                 </button>
+                {sso_button}
             </form>
         </div>
     }

@@ -1,5 +1,10 @@
 //! One module per page.
 
+pub mod admin;
+pub mod admin_org;
+pub mod admin_tokens;
+pub mod admin_users;
+pub mod audit_log;
 pub mod client_detail;
 pub mod client_form;
 pub mod clients;

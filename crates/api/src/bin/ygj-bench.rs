@@ -1,5 +1,6 @@
-//! Measures the client list as a browser uses it: sequential latency percentiles and
-//! throughput with concurrent clients, against a running server with the demo loaded.
+//! Measures the client list as a browser uses it (sequential latency percentiles and throughput
+//! with concurrent clients), the authorization overhead per request and sign-in latency, against
+//! a running server with the demo loaded.
 //!
 //! `ygj-bench --url http://127.0.0.1:8080 --requests 2000`
 
@@ -19,6 +20,9 @@ struct Args {
     /// Concurrent clients for the throughput figure.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Sequential sign-ins to time.
+    #[arg(long, default_value_t = 100)]
+    sign_ins: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -107,6 +111,52 @@ async fn main() -> anyhow::Result<()> {
         percentile(&latencies, 0.95),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0)
+    );
+
+    // Authorization overhead: the same trivial work with and without the token check
+    // (`/me` verifies the JWT and re-reads the user with their session; `/healthz` does nothing).
+    let mut with_auth = Vec::with_capacity(args.requests);
+    let mut without_auth = Vec::with_capacity(args.requests);
+    for _ in 0..args.requests {
+        let started = Instant::now();
+        get(&http, &format!("{}/api/v1/me", args.url), &token).await?;
+        with_auth.push(started.elapsed());
+        let started = Instant::now();
+        let response = http.get(format!("{}/healthz", args.url)).send().await?;
+        anyhow::ensure!(response.status().is_success(), "healthz");
+        response.bytes().await?;
+        without_auth.push(started.elapsed());
+    }
+    with_auth.sort();
+    without_auth.sort();
+    println!(
+        "authorization: GET /api/v1/me p50 {:.1} µs vs GET /healthz p50 {:.1} µs: overhead {:.1} µs per request (p90 {:.1} µs)",
+        percentile(&with_auth, 0.50) * 1000.0,
+        percentile(&without_auth, 0.50) * 1000.0,
+        (percentile(&with_auth, 0.50) - percentile(&without_auth, 0.50)) * 1000.0,
+        (percentile(&with_auth, 0.90) - percentile(&without_auth, 0.90)) * 1000.0,
+    );
+
+    // Sign-in: argon2id at OWASP's parameters, deliberately slow.
+    let mut sign_ins = Vec::new();
+    for _ in 0..args.sign_ins {
+        let started = Instant::now();
+        let response = http
+            .post(format!("{}/api/v1/auth/login", args.url))
+            .json(&serde_json::json!({ "username": "leader", "password": "Demo@2026" }))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "sign-in: {}", response.status());
+        response.bytes().await?;
+        sign_ins.push(started.elapsed());
+    }
+    sign_ins.sort();
+    println!(
+        "sign-in: {} sequential: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        sign_ins.len(),
+        percentile(&sign_ins, 0.50),
+        percentile(&sign_ins, 0.99),
+        percentile(&sign_ins, 1.0)
     );
 
     let concurrency = args.concurrency.max(1);

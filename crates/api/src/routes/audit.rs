@@ -1,13 +1,12 @@
 //! The audit log (administrators). Read-only: the API has no way to edit or delete entries.
 
-use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::guard::Admin;
+use crate::error::ApiResult;
 use crate::extract::{parse_opt, parse_paging};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::audit::{AuditAction, AuditPage};
-use domain::org::Role;
 use domain::ValidationErrors;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -67,13 +66,10 @@ fn instant(s: &str) -> Option<DateTime<Utc>> {
 )]
 #[get("/audit")]
 pub async fn list_audit(
+    _admin: Admin,
     state: web::Data<AppState>,
-    auth: AuthUser,
     params: web::Query<AuditParams>,
 ) -> ApiResult<HttpResponse> {
-    if auth.user.role != Role::Admin {
-        return Err(ApiError::Forbidden);
-    }
     let p = params.into_inner();
     let mut errors = ValidationErrors::new();
     let entity_id = parse_opt(&mut errors, "entity_id", &p.entity_id, |s| s.parse().ok());
@@ -90,6 +86,7 @@ pub async fn list_audit(
         entity_id,
         actor_id,
         action,
+        writes_only: false,
         from,
         until,
         page,

@@ -30,7 +30,8 @@ fn new_refresh_token() -> (Uuid, String, String) {
     (id, format!("{id}.{secret}"), hash)
 }
 
-fn sha256_hex(text: &str) -> String {
+/// SHA-256 of `text` in lower-case hex: how tokens, tickets and states are stored.
+pub(crate) fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -134,7 +135,19 @@ pub async fn login(
     if credentials.failed_logins > 0 {
         state.store.reset_failed_logins(credentials.user.id).await?;
     }
-    let user = credentials.user;
+    issue_session(&state, &req, credentials.user, "password").await
+}
+
+/// Opens a session for `user`, who has just proved who they are (by password or single
+/// sign-on, named by `method` in the log), and answers with its access and refresh tokens:
+/// every way of signing in ends here.
+pub(crate) async fn issue_session(
+    state: &AppState,
+    req: &HttpRequest,
+    user: UserInfo,
+    method: &str,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now();
     let (refresh_id, refresh_token, refresh_hash) = new_refresh_token();
     let sid = Uuid::new_v4();
     let user_agent = req
@@ -161,8 +174,8 @@ pub async fn login(
             now,
         )
         .await?;
-    tracing::info!(user = %user.username, "signed in");
-    session_response(&state, user, sid, refresh_token)
+    tracing::info!(user = %user.username, method, "signed in");
+    session_response(state, user, sid, refresh_token)
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token. Each refresh token

@@ -4,6 +4,7 @@ use crate::audit::RequestMeta;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_opt, parse_paging, ValidJson};
+use crate::guard::Writer;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
@@ -12,7 +13,7 @@ use domain::client::{
     Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort,
     ClientSummary, Industry, UpdateClientRequest,
 };
-use domain::org::{subtree, DataScope, OrgLevel, Role};
+use domain::org::{subtree, DataScope, OrgLevel, OwnershipPeriod, Role};
 use domain::{FieldError, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -45,12 +46,22 @@ pub struct ClientListParams {
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
+    /// `own` (default) or `unit`: an account manager's view of every client of their unit,
+    /// read-only and with contact phones masked. Other roles see their whole scope either way.
+    #[param(value_type = Option<String>)]
+    pub view: Option<String>,
 }
 
 impl ClientListParams {
     /// The validated query.
     pub fn into_query(self) -> Result<ClientQuery, ValidationErrors> {
         let mut errors = ValidationErrors::new();
+        let unit_view = parse_opt(&mut errors, "view", &self.view, |s| match s {
+            "own" => Some(false),
+            "unit" => Some(true),
+            _ => None,
+        })
+        .unwrap_or(false);
         let org_unit_id = parse_opt(&mut errors, "org_unit_id", &self.org_unit_id, |s| {
             s.parse().ok()
         });
@@ -83,6 +94,7 @@ impl ClientListParams {
             sort,
             page,
             per_page,
+            unit_view,
         })
     }
 }
@@ -106,13 +118,18 @@ pub async fn list_clients(
 ) -> ApiResult<HttpResponse> {
     let query = params.into_inner().into_query()?;
     let tree = state.store.org_tree().await?;
-    let scope = auth.scope(&tree);
+    let unit_view = query.unit_view && auth.user.role == Role::AccountManager;
+    let scope = if unit_view {
+        DataScope::Units(vec![auth.user.org_unit_id])
+    } else {
+        auth.scope(&tree)
+    };
     let units = query.org_unit_id.map(|unit| subtree(&tree, unit));
     let (items, total) = state
         .store
         .list_clients(&query, units.as_deref(), &scope)
         .await?;
-    let items = if auth.user.role.sees_contact_details() {
+    let items = if auth.user.role.sees_contact_details() && !unit_view {
         items
     } else {
         items.into_iter().map(ClientSummary::masked).collect()
@@ -140,6 +157,7 @@ pub async fn list_clients(
 pub async fn get_client(
     state: web::Data<AppState>,
     auth: AuthUser,
+    meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let scope = auth.scope(&state.store.org_tree().await?);
@@ -153,6 +171,16 @@ pub async fn get_client(
         .sales_summary(client.id, state.clock.now().date_naive())
         .await?;
     let client = if auth.user.role.sees_contact_details() {
+        // Contact phones are personal data: every read of them leaves a trace.
+        let entry = meta.entry(
+            &auth,
+            state.clock.now(),
+            AuditAction::Read,
+            "client",
+            Some(client.id),
+            Vec::new(),
+        );
+        state.store.record_audit(&entry).await?;
         client
     } else {
         client.masked()
@@ -233,12 +261,11 @@ async fn read_back(state: &AppState, id: Uuid) -> Result<Client, ApiError> {
 )]
 #[post("/clients")]
 pub async fn create_client(
+    Writer(auth): Writer,
     state: web::Data<AppState>,
-    auth: AuthUser,
     meta: RequestMeta,
     body: ValidJson<ClientFields>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_writer()?;
     let fields = body.0.normalized();
     fields.validate()?;
     let tree = state.store.org_tree().await?;
@@ -279,13 +306,12 @@ pub async fn create_client(
 )]
 #[patch("/clients/{id}")]
 pub async fn update_client(
+    Writer(auth): Writer,
     state: web::Data<AppState>,
-    auth: AuthUser,
     meta: RequestMeta,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateClientRequest>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_writer()?;
     let tree = state.store.org_tree().await?;
     let scope = auth.scope(&tree);
     let existing = state
@@ -368,6 +394,7 @@ pub async fn client_history(
     let filter = store::AuditFilter {
         entity: Some("client".to_owned()),
         entity_id: Some(client.id),
+        writes_only: true,
         page,
         per_page,
         ..Default::default()
@@ -384,4 +411,30 @@ pub async fn client_history(
         page,
         per_page,
     }))
+}
+
+/// Who owned the client from when until when (effective-dated; the last period is open).
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, body = Vec<OwnershipPeriod>),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients/{id}/owners")]
+pub async fn client_owners(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let scope = auth.scope(&state.store.org_tree().await?);
+    let client = state
+        .store
+        .client(*id, &scope)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(state.store.ownership(client.id).await?))
 }
