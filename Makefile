@@ -46,7 +46,8 @@ browser-test:
 
 ## Regenerate api-spec/openapi.json from the code (a test fails when it is stale)
 openapi:
-	cargo run -q -p youguanjia-api -- openapi > api-spec/openapi.json
+	cargo run -q -p youguanjia-api -- openapi > api-spec/openapi.json.tmp
+	mv api-spec/openapi.json.tmp api-spec/openapi.json
 
 ## Print the performance figures: demo generation, client-list latency, WASM size
 bench: frontend

@@ -73,15 +73,25 @@ enum Who {
     Director,
     /// Account manager of the demo county: their own clients only.
     Manager,
+    /// A machine with an integrator token holding every scope: only the machine routes.
+    Machine,
 }
 
-const EVERYONE: [Who; 6] = [
+const EVERYONE: [Who; 7] = [
     Who::Anonymous,
     Who::Admin,
     Who::Leader,
     Who::Viewer,
     Who::Director,
     Who::Manager,
+    Who::Machine,
+];
+
+/// The routes integrator tokens may call (each with its scope; the machine here has them all).
+const MACHINE_ROUTES: [&str; 3] = [
+    "GET /api/v1/clients",
+    "GET /api/v1/clients/{id}",
+    "GET /api/v1/audit",
 ];
 
 /// Which record a `{id}` stands for.
@@ -106,8 +116,15 @@ enum Expect {
     Hidden,
 }
 
-fn expected(rule: Rule, who: Who, target: Target) -> Expect {
+fn expected(route: &str, rule: Rule, who: Who, target: Target) -> Expect {
     use Expect::*;
+    if who == Who::Machine && rule != Rule::Public {
+        return if MACHINE_ROUTES.contains(&route) {
+            Through
+        } else {
+            Forbidden
+        };
+    }
     let province_wide = matches!(who, Who::Admin | Who::Leader | Who::Viewer);
     let in_scope = target == Target::Own || province_wide;
     match (rule, who) {
@@ -144,6 +161,7 @@ fn username(who: Who) -> Option<&'static str> {
         Who::Viewer => Some("viewer"),
         Who::Director => Some("director"),
         Who::Manager => Some("manager"),
+        Who::Machine => None,
     }
 }
 
@@ -153,6 +171,9 @@ struct Ids {
     users: [String; 2],
     org_unit: String,
     token: String,
+    /// The secret of an integrator token with every scope (not the one above, which the matrix
+    /// revokes).
+    machine: String,
 }
 
 impl Ids {
@@ -215,26 +236,35 @@ async fn ids(app: &TestApp, admin: &str) -> Ids {
         .as_str()
         .expect("user")
         .to_owned();
-    let created = app
-        .post_json(
-            "/api/v1/integrator-tokens",
-            admin,
-            &json!({ "name": "access test", "scopes": ["clients:read"], "expires_in_days": 30 }),
-        )
-        .await;
-    let token = if created.status() == 201 {
+    let mut secrets = Vec::new();
+    for name in ["access test target", "access test machine"] {
+        let created = app
+            .post_json(
+                "/api/v1/integrator-tokens",
+                admin,
+                &json!({
+                    "name": name,
+                    "scopes": ["clients:read", "clients:write", "sales:write", "gauges:write", "audit:read"],
+                    "expires_in_days": 30,
+                    "rate_limit_per_minute": 6000
+                }),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "integrator token");
         let body: Value = created.json().await.expect("token");
-        body["token"]["id"].as_str().expect("id").to_owned()
-    } else {
-        uuid::Uuid::new_v4().to_string()
-    };
+        secrets.push((
+            body["token"]["id"].as_str().expect("id").to_owned(),
+            body["secret"].as_str().expect("secret").to_owned(),
+        ));
+    }
     Ids {
         clients: [own_client, foreign_client],
         users: [manager["id"].as_str().expect("id").to_owned(), foreign_user],
         // The province: an administrator's DELETE of it is refused (it has sub-units), so the
         // test changes nothing it depends on.
         org_unit: unit_id("430000"),
-        token,
+        token: secrets[0].0.clone(),
+        machine: secrets[1].1.clone(),
     }
 }
 
@@ -292,6 +322,7 @@ async fn every_route_answers_every_role_as_its_rule_says(app: &TestApp) {
             for who in EVERYONE {
                 // Signing out ends the session the other checks use: use a fresh one.
                 let token = match username(who) {
+                    None if who == Who::Machine => Some(ids.machine.clone()),
                     None => None,
                     Some(name) if route == "POST /api/v1/auth/logout" => {
                         Some(app.token(name).await)
@@ -308,7 +339,7 @@ async fn every_route_answers_every_role_as_its_rule_says(app: &TestApp) {
                     request = request.json(&json!({}));
                 }
                 let status = request.send().await.expect("request").status().as_u16();
-                let want = expected(rule, who, target);
+                let want = expected(&route, rule, who, target);
                 let ok = match want {
                     Expect::Through => !matches!(status, 401 | 403 | 404) && status < 500,
                     Expect::Unauthenticated => status == 401,
@@ -338,27 +369,27 @@ db_test!(every_route_answers_every_role_as_its_rule_says);
 fn the_rules_mean_what_they_say() {
     // The expectation function itself, on the cases that matter most.
     assert_eq!(
-        expected(Rule::ClientRead, Who::Manager, Target::Foreign),
+        expected("", Rule::ClientRead, Who::Manager, Target::Foreign),
         Expect::Hidden
     );
     assert_eq!(
-        expected(Rule::ClientRead, Who::Director, Target::Foreign),
+        expected("", Rule::ClientRead, Who::Director, Target::Foreign),
         Expect::Hidden
     );
     assert_eq!(
-        expected(Rule::ClientRead, Who::Leader, Target::Foreign),
+        expected("", Rule::ClientRead, Who::Leader, Target::Foreign),
         Expect::Through
     );
     assert_eq!(
-        expected(Rule::ClientWrite, Who::Viewer, Target::Own),
+        expected("", Rule::ClientWrite, Who::Viewer, Target::Own),
         Expect::Forbidden
     );
     assert_eq!(
-        expected(Rule::Admin, Who::Leader, Target::Own),
+        expected("", Rule::Admin, Who::Leader, Target::Own),
         Expect::Forbidden
     );
     assert_eq!(
-        expected(Rule::SignedIn, Who::Anonymous, Target::Own),
+        expected("", Rule::SignedIn, Who::Anonymous, Target::Own),
         Expect::Unauthenticated
     );
     assert_eq!(rule("GET /api/v1/no-such-route"), None);

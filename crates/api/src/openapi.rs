@@ -10,7 +10,7 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut http = Http::new(HttpAuthScheme::Bearer);
-        http.bearer_format = Some("JWT".to_owned());
+        http.bearer_format = Some("JWT or integrator token (ygj_it_…)".to_owned());
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
     }
 }

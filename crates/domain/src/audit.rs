@@ -36,7 +36,7 @@ pub struct AuditEntry {
     pub id: Uuid,
     /// When.
     pub at: DateTime<Utc>,
-    /// The user who acted (`null` for the system or a machine client).
+    /// The user who acted, or the integrator token a machine client used (`null` for the system).
     pub actor_id: Option<Uuid>,
     /// Their name as it was then.
     pub actor_name: String,
