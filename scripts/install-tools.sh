@@ -22,7 +22,8 @@ if [ "$want" != "$have" ]; then
 fi
 
 # Node tools (wasm-opt from npm binaryen, playwright-core) live in tests/e2e/node_modules.
-if [ ! -x tests/e2e/node_modules/.bin/wasm-opt ] || [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -x tests/e2e/node_modules/.bin/wasm-opt ] || [ ! -d tests/e2e/node_modules/playwright-core ] \
+  || [ ! -d tests/e2e/node_modules/oauth2-mock-server ]; then
   log "installing node tools in tests/e2e"
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -433,5 +433,43 @@ pub async fn sso_exchange(ticket: &str) -> Result<LoginResponse, ApiError> {
     let body = domain::sso::SsoExchangeRequest {
         ticket: ticket.to_owned(),
     };
-    request("POST", "/api/v1/auth/sso/exchange", Some(json(&body)?), false).await
+    request(
+        "POST",
+        "/api/v1/auth/sso/exchange",
+        Some(json(&body)?),
+        false,
+    )
+    .await
+}
+
+/// `GET /api/v1/clients/export`: the list with `query`'s filters as CSV text (every page).
+pub async fn export_clients(query: &ClientQuery) -> Result<String, ApiError> {
+    let mut all = query.clone();
+    all.page = 1;
+    let qs = client_query_string(&all);
+    fetch_text("GET", &format!("/api/v1/clients/export?{qs}"), None, true).await
+}
+
+/// Hands `text` to the browser as a file download named `filename`.
+pub fn save_text_file(filename: &str, mime: &str, text: &str) -> Result<(), ApiError> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| ApiError::Network("no document".into()))?;
+    let link = document
+        .create_element("a")
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    let href = format!("data:{mime};charset=utf-8,{}", enc(text));
+    for (name, value) in [("href", href.as_str()), ("download", filename)] {
+        link.set_attribute(name, value)
+            .map_err(|e| ApiError::Network(js_error(e)))?;
+    }
+    let click = js_sys::Reflect::get(&link, &JsValue::from_str("click"))
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    let click: js_sys::Function = click
+        .dyn_into()
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    click
+        .call0(&link)
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    Ok(())
 }

@@ -503,6 +503,85 @@ fn submit_boxed(
     });
 }
 
+// ---- Read-only lists as HTML text ----
+//
+// Long read-only lists (users, tokens, audit entries, the org tree) are written as HTML text and
+// set with `inner_html`: a `format!` per row instead of a typed view per cell keeps the WASM much
+// smaller. Every piece of data goes through [`esc`]; buttons inside carry `data-act` and
+// `data-id`, and one click handler on the container reads them ([`acted_on`]).
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `(data-act, data-id)` of the element with `data-act` that a click landed in.
+pub fn acted_on(ev: &leptos::ev::MouseEvent) -> Option<(String, String)> {
+    use wasm_bindgen::JsCast;
+    let element = ev
+        .target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("[data-act]")
+        .ok()??;
+    Some((
+        element.get_attribute("data-act")?,
+        element.get_attribute("data-id").unwrap_or_default(),
+    ))
+}
+
+/// Builds a data table as HTML text (a table on wide screens, cards on phones).
+pub struct HtmlTable(String);
+
+impl HtmlTable {
+    /// A table with the given extra class and (already translated) column headers.
+    pub fn new(class: &str, headers: &[&str]) -> Self {
+        let mut html = format!("<table class=\"data-table stack-table {class}\"><thead><tr>");
+        for header in headers {
+            html.push_str("<th>");
+            html.push_str(&esc(header));
+            html.push_str("</th>");
+        }
+        html.push_str("</tr></thead><tbody>");
+        Self(html)
+    }
+
+    /// Starts a row; `attrs` is raw attribute text (escape its values).
+    pub fn row(&mut self, class: &str, attrs: &str) {
+        self.0.push_str(&format!("<tr class=\"{class}\" {attrs}>"));
+    }
+
+    /// A cell labelled for the phone layout; `inner` is HTML.
+    pub fn cell(&mut self, label: &str, class: &str, inner: &str) {
+        self.0.push_str(&format!(
+            "<td class=\"{class}\" data-label=\"{}\">{inner}</td>",
+            esc(label)
+        ));
+    }
+
+    /// The finished table.
+    pub fn finish(mut self) -> String {
+        self.0.push_str("</tbody></table>");
+        self.0
+    }
+}
+
+/// A badge as HTML.
+pub fn badge_html(class: &str, text: &str) -> String {
+    format!("<span class=\"badge {class}\">{}</span>", esc(text))
+}
+
 /// Today's instant as the browser knows it, in milliseconds since the epoch.
 pub fn now_millis() -> i64 {
     js_sys::Date::now() as i64

@@ -61,6 +61,8 @@ dictionary! {
     // Client list
     ClientList => "客户列表", "Clients";
     MyClients => "我的客户", "My clients";
+    Export => "导出", "Export";
+    Exporting => "正在导出…", "Exporting…";
     UnitClients => "本单元客户", "My unit's clients";
     UnitViewNote => "本单元客户仅供查阅，联系电话已隐去", "Your unit's clients, read-only, with phones hidden";
     NewClient => "新建客户", "New client";

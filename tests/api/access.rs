@@ -39,6 +39,7 @@ fn rule(route: &str) -> Option<Rule> {
         | "GET /api/v1/auth/sso/callback"
         | "POST /api/v1/auth/sso/exchange" => Public,
         "POST /api/v1/auth/logout" | "POST /api/v1/auth/password" | "GET /api/v1/me" => SignedIn,
+        "GET /api/v1/clients/export" => SignedIn,
         "GET /api/v1/org-units" | "GET /api/v1/users" | "GET /api/v1/clients" => SignedIn,
         "POST /api/v1/org-units"
         | "PATCH /api/v1/org-units/{id}"

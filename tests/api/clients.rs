@@ -379,3 +379,58 @@ async fn viewers_see_contact_phones_masked(app: &TestApp) {
         .all(|c| !c["phone"].as_str().expect("phone").contains('*')));
 }
 db_test!(viewers_see_contact_phones_masked);
+
+async fn exports_follow_the_list_and_are_audited(app: &TestApp) {
+    let manager = app.token("manager").await;
+    let own = app.get_json("/api/v1/clients?per_page=1", &manager).await;
+    let response = app.get("/api/v1/clients/export?sort=name", &manager).await;
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("attachment; filename=\"clients-")));
+    let csv = response.text().await.expect("csv");
+    assert!(csv.starts_with('\u{feff}'), "a BOM for Excel");
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert!(lines[0].contains("统一社会信用代码"));
+    assert_eq!(
+        lines.len() as u64 - 1,
+        own["total"].as_u64().expect("total")
+    );
+    assert!(
+        lines[1..].iter().any(|l| !l.contains("****")),
+        "the owner sees phones"
+    );
+
+    // A viewer's export masks phones, like the list.
+    let viewer = app.token("viewer").await;
+    let csv = app
+        .get("/api/v1/clients/export?category=filling_station", &viewer)
+        .await
+        .text()
+        .await
+        .expect("csv");
+    let rows: Vec<&str> = csv.trim_end().split("\r\n").skip(1).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|l| !l
+        .split(',')
+        .any(|f| f.len() == 11 && f.starts_with('1') && f.chars().all(|c| c.is_ascii_digit()))));
+
+    // Both exports are in the audit trail, with filters and row counts.
+    let admin = app.token("admin").await;
+    let audit = app.get_json("/api/v1/audit?action=export", &admin).await;
+    assert_eq!(audit["total"], 2);
+    let latest = &audit["items"][0];
+    assert_eq!(latest["changes"][0]["after"], "category=filling_station");
+    assert_eq!(latest["changes"][1]["after"], rows.len() as u64);
+
+    // Bad filters are refused like the list's.
+    assert_eq!(
+        app.get("/api/v1/clients/export?category=bakery", &viewer)
+            .await
+            .status(),
+        422
+    );
+}
+db_test!(exports_follow_the_list_and_are_audited);

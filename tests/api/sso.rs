@@ -10,6 +10,7 @@ use crate::helpers::{spawn_app_with_settings, Backend, TestApp};
 use api::config::{SsoSettings, UnknownIdentity};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{StatusCode, Url};
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -39,8 +40,9 @@ impl Provider {
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
-                    "cannot run `node` ({e}): the single sign-on tests need Node.js ≥ 20.19 and \
-                     the npm package oauth2-mock-server (scripts/install-tools.sh installs both)"
+                    "cannot run `node` ({e}): the single sign-on tests need Node.js ≥ 20.19 \
+                     (e.g. `apt-get install nodejs npm`) and the npm package oauth2-mock-server \
+                     (scripts/install-tools.sh runs `npm ci` in tests/e2e)"
                 )
             });
         let stdin = child.stdin.take();
@@ -440,8 +442,133 @@ async fn a_replayed_callback_fails(app: &TestApp) {
         outcome(&browser.callback(&callback).await),
         Err("invalid_state".to_owned())
     );
+    // Two copies of one callback at once: exactly one gets through.
+    let authorize = browser.start(app).await;
+    let callback = browser.authorize(&authorize, &claims, None).await;
+    let (a, b) = tokio::join!(browser.callback(&callback), browser.callback(&callback));
+    let outcomes = [outcome(&a), outcome(&b)];
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes.contains(&Err("invalid_state".to_owned())));
 }
 sso_test!(a_replayed_callback_fails);
+
+async fn requests_and_tickets_expire_and_work_once(app: &TestApp) {
+    let now = chrono::Utc::now();
+    let request = |state: &str| store::NewSsoRequest {
+        id: uuid::Uuid::new_v4(),
+        state_hash: state.to_owned(),
+        binding_hash: "browser".to_owned(),
+        pkce_verifier: "verifier".to_owned(),
+        expires_at: now + chrono::Duration::minutes(10),
+    };
+    let store = &app.store;
+    store
+        .insert_sso_request(&request("s1"), now)
+        .await
+        .expect("insert");
+    let late = now + chrono::Duration::minutes(11);
+    assert_eq!(
+        store
+            .claim_sso_request("s1", "browser", late)
+            .await
+            .expect("claim"),
+        None
+    );
+    let soon = now + chrono::Duration::minutes(9);
+    assert_eq!(
+        store
+            .claim_sso_request("s1", "other", soon)
+            .await
+            .expect("claim"),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_sso_request("s1", "browser", soon)
+            .await
+            .expect("claim"),
+        Some("verifier".to_owned())
+    );
+    assert_eq!(
+        store
+            .claim_sso_request("s1", "browser", soon)
+            .await
+            .expect("claim"),
+        None
+    );
+    // Starting another sign-on clears what has expired.
+    store
+        .insert_sso_request(&request("s2"), late)
+        .await
+        .expect("insert");
+    let rows = store::entity::sso_requests::Entity::find()
+        .all(store.connection())
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "the expired request is gone");
+
+    let admin = app.token("admin").await;
+    let me = app.get_json("/api/v1/me", &admin).await;
+    let user_id: uuid::Uuid = me["id"].as_str().expect("id").parse().expect("uuid");
+    let audit = domain::audit::AuditEntry {
+        id: uuid::Uuid::now_v7(),
+        at: now,
+        actor_id: Some(user_id),
+        actor_name: "test".to_owned(),
+        ip: None,
+        action: domain::audit::AuditAction::Create,
+        entity: "sso_sign_in".to_owned(),
+        entity_id: Some(user_id),
+        changes: vec![],
+        request_id: None,
+    };
+    let ticket = store::NewSsoTicket {
+        id: uuid::Uuid::new_v4(),
+        ticket_hash: "t1".to_owned(),
+        binding_hash: "browser".to_owned(),
+        user_id,
+        expires_at: now + chrono::Duration::seconds(60),
+    };
+    store
+        .insert_sso_ticket(&ticket, now, &audit)
+        .await
+        .expect("ticket");
+    let after = now + chrono::Duration::seconds(61);
+    assert_eq!(
+        store
+            .claim_sso_ticket("t1", "browser", after)
+            .await
+            .expect("claim"),
+        None
+    );
+    let within = now + chrono::Duration::seconds(59);
+    assert_eq!(
+        store
+            .claim_sso_ticket("t1", "other", within)
+            .await
+            .expect("claim"),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_sso_ticket("t1", "browser", within)
+            .await
+            .expect("claim"),
+        Some(user_id)
+    );
+    assert_eq!(
+        store
+            .claim_sso_ticket("t1", "browser", within)
+            .await
+            .expect("claim"),
+        None
+    );
+}
+db_test!(requests_and_tickets_expire_and_work_once);
 
 async fn a_code_injected_into_another_sign_on_fails_pkce(app: &TestApp) {
     let leader = user_record(app, "leader").await;

@@ -154,3 +154,26 @@ test('an account manager sees only their own clients, and their unit read-only',
   assert.match(page.url(), /view=unit/);
   await page.close();
 });
+
+test('the filtered client list exports as a spreadsheet', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+  await signIn(page, 'director');
+  await page.goto(`${BASE_URL}/clients?category=filling_station`);
+  await page.waitForSelector('.client-row');
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 30_000 }),
+    page.click('#export-clients'),
+  ]);
+  const path = await download.path();
+  const { readFile } = await import('node:fs/promises');
+  const csv = await readFile(path, 'utf8');
+  assert.ok(csv.startsWith('\ufeff统一社会信用代码'), 'BOM and Chinese header');
+  const rows = csv.trim().split('\r\n').slice(1);
+  const total = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/clients?category=filling_station&per_page=1', { headers: { authorization: `Bearer ${localStorage.getItem('ygj.token')}` } });
+    return (await r.json()).total;
+  });
+  assert.equal(rows.length, total);
+  assert.ok(rows.every((row) => row.includes('加油站') || row.includes('filling')), 'only the filtered category');
+  await page.close();
+});

@@ -34,6 +34,7 @@ impl Modify for BearerAuth {
     routes::org::reassign_clients,
     routes::clients::list_clients,
     routes::clients::create_client,
+    routes::clients::export_clients,
     routes::clients::get_client,
     routes::clients::update_client,
     routes::clients::client_history,

@@ -62,6 +62,7 @@ pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod export;
 pub mod geo;
 pub mod integrator;
 pub mod org;

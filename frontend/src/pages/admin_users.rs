@@ -3,14 +3,15 @@
 
 use crate::api;
 use crate::components::{
-    dyn_text, dyn_view, get_resource, loaded, options_view, org_unit_list, parse_uuid,
-    sorted_options, submit, unit_options, ErrorBox, FieldErrorsFor, Flash, FlashLine, FormNotice,
-    FormStatus, LabelledInput, LoadingLine,
+    acted_on, badge_html, dyn_text, dyn_view, esc, get_resource, loaded, options_view,
+    org_unit_list, parse_uuid, sorted_options, submit, unit_options, ErrorBox, FieldErrorsFor,
+    Flash, FlashLine, FormNotice, FormStatus, HtmlTable, LabelledInput, LoadingLine,
 };
 use crate::i18n::{self, tr, T};
 use crate::pages::admin::AdminFrame;
 use crate::state::use_lang;
 use domain::org::{NewUser, ReassignClients, ReassignResult, Role, UpdateUser, UserRecord};
+use domain::Lang;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -87,6 +88,28 @@ fn UsersAdmin() -> impl IntoView {
     }
     .into_any();
 
+    let table_html = move || {
+        user_list.with(|l| match l {
+            Some(Ok(list)) => user_table(list, lang.get()),
+            _ => String::new(),
+        })
+    };
+    let on_table_click = move |ev: leptos::ev::MouseEvent| {
+        let Some((_, id)) = acted_on(&ev) else {
+            return;
+        };
+        let record = user_list.with_untracked(|l| {
+            l.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|list| list.iter().find(|u| u.id.to_string() == id).cloned())
+        });
+        if let Some(record) = record {
+            flash.set(None);
+            editing.set(Some(Editing::User(Box::new(record))));
+            scroll_to_top();
+        }
+    };
+
     view! {
         <FlashLine flash=flash/>
         <div class="card filters">
@@ -148,84 +171,73 @@ fn UsersAdmin() -> impl IntoView {
 
         {dyn_view(move || match user_list.get() {
             None => view! { <LoadingLine/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorBox error=error retry=move |_| users.refetch()/> }.into_any(),
             Some(Ok(list)) if list.is_empty() => {
                 view! { <div class="card empty-state"><p>{tr(T::NoUsers)}</p></div> }.into_any()
             }
-            Some(Ok(list)) => view! { <UserTable list=list editing=editing flash=flash/> }.into_any(),
-            Some(Err(error)) => view! { <ErrorBox error=error retry=move |_| users.refetch()/> }.into_any(),
+            Some(Ok(_)) => view! {
+                <div class="card table-card" on:click=on_table_click inner_html=table_html></div>
+            }
+            .into_any(),
         })}
     }
 }
 
-fn or_dash(value: Option<String>) -> String {
-    value.filter(|v| !v.is_empty()).unwrap_or_else(|| "—".to_owned())
+/// Text or a dash, escaped.
+fn or_dash(value: &Option<String>) -> String {
+    match value.as_deref().filter(|v| !v.is_empty()) {
+        Some(v) => esc(v),
+        None => "—".to_owned(),
+    }
 }
 
-#[component]
-fn UserTable(list: Vec<UserRecord>, editing: RwSignal<Option<Editing>>, flash: Flash) -> impl IntoView {
-    let rows = list
-        .into_iter()
-        .map(|u| {
-            let role = u.role;
-            let active = u.active;
-            let record = u.clone();
-            view! {
-                <tr class="user-row" data-username=u.username.clone() class:inactive=!active>
-                    <td class="cell-name">
-                        <strong>{u.display_name.clone()}</strong>
-                        <div class="sub mono">{u.username.clone()}</div>
-                    </td>
-                    <td data-label=tr(T::Role)>{label!(role)}</td>
-                    <td data-label=tr(T::OrgUnit)>{u.org_unit_name.clone()}</td>
-                    <td data-label=tr(T::EmployeeId) class="mono">{or_dash(u.employee_id)}</td>
-                    <td data-label=tr(T::Email)>{or_dash(u.email)}</td>
-                    <td data-label=tr(T::Phone) class="mono">{or_dash(u.phone)}</td>
-                    <td data-label=tr(T::ClientCount) class="num">{u.client_count.to_string()}</td>
-                    <td data-label=tr(T::Status)>
-                        {if active {
-                            view! { <span class="badge badge-ok">{tr(T::Active)}</span> }.into_any()
-                        } else {
-                            view! { <span class="badge badge-off">{tr(T::Inactive)}</span> }.into_any()
-                        }}
-                        {(!u.has_password).then(|| view! { <span class="badge">{tr(T::SsoOnly)}</span> })}
-                    </td>
-                    <td>
-                        <button
-                            type="button"
-                            class="btn btn-small edit-user"
-                            on:click=move |_| {
-                                flash.set(None);
-                                editing.set(Some(Editing::User(Box::new(record.clone()))));
-                                scroll_to_top();
-                            }
-                        >
-                            {tr(T::Edit)}
-                        </button>
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <div class="card table-card">
-            <table class="data-table user-table">
-                <thead>
-                    <tr>
-                        <th>{tr(T::DisplayName)}</th>
-                        <th>{tr(T::Role)}</th>
-                        <th>{tr(T::OrgUnit)}</th>
-                        <th>{tr(T::EmployeeId)}</th>
-                        <th>{tr(T::Email)}</th>
-                        <th>{tr(T::Phone)}</th>
-                        <th>{tr(T::ClientCount)}</th>
-                        <th>{tr(T::Status)}</th>
-                        <th></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+/// The user list as HTML; each row's edit button carries the user's id.
+fn user_table(list: &[UserRecord], lang: Lang) -> String {
+    let t = |key: T| key.get(lang);
+    let headers = [
+        t(T::DisplayName),
+        t(T::Role),
+        t(T::OrgUnit),
+        t(T::EmployeeId),
+        t(T::Email),
+        t(T::Phone),
+        t(T::ClientCount),
+        t(T::Status),
+        "",
+    ];
+    let mut table = HtmlTable::new("user-table", &headers);
+    for u in list {
+        let class = if u.active { "user-row" } else { "user-row inactive" };
+        table.row(class, &format!("data-username=\"{}\"", esc(&u.username)));
+        let name = format!(
+            "<strong>{}</strong><div class=\"sub mono\">{}</div>",
+            esc(&u.display_name),
+            esc(&u.username)
+        );
+        table.cell("", "cell-name", &name);
+        table.cell(headers[1], "", &esc(u.role.label(lang)));
+        table.cell(headers[2], "", &esc(&u.org_unit_name));
+        table.cell(headers[3], "mono", &or_dash(&u.employee_id));
+        table.cell(headers[4], "", &or_dash(&u.email));
+        table.cell(headers[5], "mono", &or_dash(&u.phone));
+        table.cell(headers[6], "num", &u.client_count.to_string());
+        let mut status = if u.active {
+            badge_html("badge-ok", t(T::Active))
+        } else {
+            badge_html("badge-off", t(T::Inactive))
+        };
+        if !u.has_password {
+            status.push_str(&badge_html("", t(T::SsoOnly)));
+        }
+        table.cell(headers[7], "", &status);
+        let edit = format!(
+            "<button type=\"button\" class=\"btn btn-small edit-user\" data-act=\"edit\" data-id=\"{}\">{}</button>",
+            u.id,
+            esc(t(T::Edit))
+        );
+        table.cell("", "cell-actions", &edit);
     }
+    table.finish()
 }
 
 /// Brings the editor (at the top of the page) into view.

@@ -113,6 +113,29 @@ pub fn ClientListPage() -> impl IntoView {
         move |unit: bool| set_filter(&move |q: &mut ClientQuery| q.unit_view = unit)
     };
 
+    // Export: the server writes the CSV (same filters, scope and masking, audited); the browser
+    // saves it.
+    let exporting = RwSignal::new(false);
+    let export_error = RwSignal::new(None::<api::ApiError>);
+    let on_export = move |_| {
+        if exporting.get_untracked() {
+            return;
+        }
+        exporting.set(true);
+        export_error.set(None);
+        let q = query.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = match api::export_clients(&q).await {
+                Ok(csv) => api::save_text_file("clients.csv", "text/csv", &csv),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                export_error.set(Some(e));
+            }
+            exporting.set(false);
+        });
+    };
+
     let clients = LocalResource::new(move || {
         let q = query.get();
         async move { api::list_clients(&q).await }
@@ -242,6 +265,15 @@ pub fn ClientListPage() -> impl IntoView {
         <section class="page clients-page">
             <div class="page-header">
                 <h1>{tr(T::ClientList)}</h1>
+                <button
+                    type="button"
+                    class="btn"
+                    id="export-clients"
+                    prop:disabled=move || exporting.get()
+                    on:click=on_export
+                >
+                    {move || if exporting.get() { tr(T::Exporting)() } else { tr(T::Export)() }}
+                </button>
                 <Show when=move || writer.can_write()>
                     <a class="btn btn-primary" id="new-client" href="/clients/new">
                         "+ "
@@ -250,6 +282,7 @@ pub fn ClientListPage() -> impl IntoView {
                 </Show>
             </div>
 
+            {move || export_error.get().map(|error| view! { <ErrorBox error=error/> })}
             <Show when=move || writer.is_account_manager()>
                 <div class="segmented" role="group" aria-label=tr(T::ClientList)>
                     <button

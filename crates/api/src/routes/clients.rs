@@ -8,11 +8,12 @@ use crate::guard::Writer;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
-use domain::audit::{field_changes, AuditAction, AuditPage};
+use domain::audit::{field_changes, AuditAction, AuditPage, FieldChange};
 use domain::client::{
     Client, ClientCategory, ClientDetail, ClientFields, ClientPage, ClientQuery, ClientSort,
     ClientSummary, Industry, UpdateClientRequest,
 };
+use domain::export;
 use domain::org::{subtree, DataScope, OrgLevel, OwnershipPeriod, Role};
 use domain::{FieldError, ValidationErrors};
 use serde::Deserialize;
@@ -99,6 +100,143 @@ impl ClientListParams {
     }
 }
 
+/// Which clients a list shows the caller, and whether their phones are masked: an account
+/// manager's unit view is their unit, read-only and masked; otherwise the caller's data scope.
+fn list_scope(
+    auth: &AuthUser,
+    tree: &[(Uuid, Option<Uuid>)],
+    query: &ClientQuery,
+) -> (DataScope, bool) {
+    if query.unit_view && auth.user.role == Role::AccountManager {
+        (DataScope::Units(vec![auth.user.org_unit_id]), true)
+    } else {
+        (auth.scope(tree), !auth.user.role.sees_contact_details())
+    }
+}
+
+/// The client list as a spreadsheet (CSV, UTF-8 with BOM): the same filters, scope and masking
+/// as the list, every page, at most 50,000 rows (narrow the filters beyond that). Every export is
+/// recorded in the audit trail with its filters and row count.
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    params(ClientListParams),
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = 401, body = domain::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = domain::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients/export")]
+pub async fn export_clients(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    params: web::Query<ClientListParams>,
+) -> ApiResult<HttpResponse> {
+    let mut query = params.into_inner().into_query()?;
+    let tree = state.store.org_tree().await?;
+    let (scope, masked) = list_scope(&auth, &tree, &query);
+    let units = query.org_unit_id.map(|unit| subtree(&tree, unit));
+    query.per_page = 1_000;
+    query.page = 1;
+    let mut body = String::from(export::BOM);
+    body.push_str(&export::client_csv_header());
+    let mut rows = 0u64;
+    loop {
+        let (items, total) = state
+            .store
+            .list_clients(&query, units.as_deref(), &scope)
+            .await?;
+        if total > export::MAX_EXPORT_ROWS {
+            return Err(ApiError::field(FieldError::invalid_value(
+                "q",
+                &format!(
+                    "{total} clients match; an export holds at most {}: narrow the filters",
+                    export::MAX_EXPORT_ROWS
+                ),
+                &format!(
+                    "符合条件的客户有 {total} 个，单次导出最多 {} 个，请缩小筛选范围",
+                    export::MAX_EXPORT_ROWS
+                ),
+            )));
+        }
+        let last = (items.len() as u64) < query.per_page;
+        for item in items {
+            let item = if masked { item.masked() } else { item };
+            body.push_str(&export::client_csv_line(&item));
+            rows += 1;
+        }
+        if last {
+            break;
+        }
+        query.page += 1;
+    }
+    let now = state.clock.now();
+    let filters = describe_query(&query);
+    let entry = meta.entry(
+        &auth,
+        now,
+        AuditAction::Export,
+        "client",
+        None,
+        vec![
+            FieldChange {
+                field: "filters".to_owned(),
+                before: serde_json::Value::Null,
+                after: serde_json::Value::String(filters),
+            },
+            FieldChange {
+                field: "rows".to_owned(),
+                before: serde_json::Value::Null,
+                after: serde_json::json!(rows),
+            },
+        ],
+    );
+    state.store.record_audit(&entry).await?;
+    tracing::info!(rows, by = %auth.user.username, "clients exported");
+    let filename = format!(
+        "clients-{}.csv",
+        (now + chrono::TimeDelta::hours(8)).format("%Y%m%d-%H%M")
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// The filters of a list query in words, for the audit trail of an export.
+pub fn describe_query(query: &ClientQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(q) = &query.q {
+        parts.push(format!("q={q}"));
+    }
+    if let Some(unit) = query.org_unit_id {
+        parts.push(format!("org_unit_id={unit}"));
+    }
+    if let Some(c) = query.category {
+        parts.push(format!("category={c}"));
+    }
+    if let Some(i) = query.industry {
+        parts.push(format!("industry={i}"));
+    }
+    if let Some(m) = query.account_manager_id {
+        parts.push(format!("account_manager_id={m}"));
+    }
+    if query.unit_view {
+        parts.push("view=unit".to_owned());
+    }
+    if parts.is_empty() {
+        "(none)".to_owned()
+    } else {
+        parts.join("&")
+    }
+}
+
 /// Clients visible to the caller, filtered, searched, sorted and paged; `total` counts all pages.
 #[utoipa::path(
     tag = "clients",
@@ -118,21 +256,16 @@ pub async fn list_clients(
 ) -> ApiResult<HttpResponse> {
     let query = params.into_inner().into_query()?;
     let tree = state.store.org_tree().await?;
-    let unit_view = query.unit_view && auth.user.role == Role::AccountManager;
-    let scope = if unit_view {
-        DataScope::Units(vec![auth.user.org_unit_id])
-    } else {
-        auth.scope(&tree)
-    };
+    let (scope, masked) = list_scope(&auth, &tree, &query);
     let units = query.org_unit_id.map(|unit| subtree(&tree, unit));
     let (items, total) = state
         .store
         .list_clients(&query, units.as_deref(), &scope)
         .await?;
-    let items = if auth.user.role.sees_contact_details() && !unit_view {
-        items
-    } else {
+    let items = if masked {
         items.into_iter().map(ClientSummary::masked).collect()
+    } else {
+        items
     };
     Ok(HttpResponse::Ok().json(ClientPage {
         items,

@@ -28,6 +28,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .service(org::reassign_clients)
         .service(clients::list_clients)
         .service(clients::create_client)
+        .service(clients::export_clients)
         .service(clients::get_client)
         .service(clients::update_client)
         .service(clients::client_history)
