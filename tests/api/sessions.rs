@@ -184,11 +184,16 @@ async fn expired_unsigned_and_deactivated_tokens_are_refused(app: &TestApp) {
     assert_eq!(app.get("/api/v1/me", &unsigned).await.status(), 401);
 
     // Deactivated user: the still-unexpired token stops working at once.
-    app.store
-        .connection()
-        .execute_unprepared("UPDATE users SET active = false WHERE username = 'viewer'")
-        .await
-        .expect("deactivate");
+    let admin = app.token("admin").await;
+    let viewer_id = app.get_json("/api/v1/me", &access).await["id"].clone();
+    let deactivated = app
+        .patch_json(
+            &format!("/api/v1/users/{}", viewer_id.as_str().expect("id")),
+            &admin,
+            &serde_json::json!({ "active": false }),
+        )
+        .await;
+    assert_eq!(deactivated.status(), 200);
     assert_eq!(app.get("/api/v1/me", &access).await.status(), 401);
     assert_eq!(app.login("viewer", PASSWORD).await.status(), 401);
 }

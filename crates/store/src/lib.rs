@@ -6,6 +6,7 @@ mod demo;
 pub mod entity;
 mod org;
 mod sales;
+mod session_cache;
 mod sessions;
 mod sso;
 mod tokens;
@@ -14,6 +15,7 @@ pub use audit::AuditFilter;
 pub use demo::{DemoLoad, NewUser};
 pub use org::{Credentials, UserFilter, UserWrite};
 pub use sea_orm::DatabaseConnection;
+pub use session_cache::SESSION_CACHE_TTL;
 pub use sessions::{NewSession, RefreshOutcome};
 pub use sso::{NewSsoRequest, NewSsoTicket};
 
@@ -76,6 +78,7 @@ pub(crate) fn map_unique(err: DbErr, fields: &[&str]) -> StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    sessions: std::sync::Arc<session_cache::SessionCache>,
 }
 
 impl Store {
@@ -108,7 +111,10 @@ impl Store {
                 .sqlx_logging(false);
             Database::connect(options).await?
         };
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            sessions: Default::default(),
+        })
     }
 
     /// Brings the schema up to date (idempotent).

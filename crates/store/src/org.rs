@@ -127,6 +127,10 @@ impl Store {
         user_id: Uuid,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<UserInfo>, StoreError> {
+        if let Some(user) = self.sessions.get(session_id, user_id) {
+            return Ok(Some(user));
+        }
+        let generation = self.sessions.generation();
         let live_session = Query::select()
             .expr(Expr::val(1))
             .from(sessions::Entity)
@@ -141,9 +145,13 @@ impl Store {
             .find_also_related(org_units::Entity)
             .one(&self.db)
             .await?;
-        found
+        let user = found
             .map(|(u, unit)| to_user(u, unit.map(|u| u.name).unwrap_or_default()))
-            .transpose()
+            .transpose()?;
+        if let Some(user) = &user {
+            self.sessions.put(session_id, user.clone(), generation);
+        }
+        Ok(user)
     }
 
     /// Active users, optionally of one role and within some org units, by display name.
@@ -408,6 +416,7 @@ impl Store {
         }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.sessions.invalidate();
         Ok(())
     }
 
@@ -497,6 +506,8 @@ impl Store {
         })?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        // Users carry their unit's name.
+        self.sessions.invalidate();
         Ok(())
     }
 

@@ -119,6 +119,7 @@ impl Store {
                 .exec(&tx)
                 .await?;
             tx.commit().await?;
+            self.sessions.invalidate();
             return Ok(RefreshOutcome::Reused);
         }
         refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
@@ -155,6 +156,7 @@ impl Store {
             .filter(sessions::Column::RevokedAt.is_null())
             .exec(&self.db)
             .await?;
+        self.sessions.invalidate();
         Ok(())
     }
 
@@ -223,6 +225,7 @@ impl Store {
             .exec(&tx)
             .await?;
         tx.commit().await?;
+        self.sessions.invalidate();
         Ok(())
     }
 }
