@@ -447,7 +447,9 @@ pub async fn export_clients(query: &ClientQuery) -> Result<String, ApiError> {
     let mut all = query.clone();
     all.page = 1;
     let qs = client_query_string(&all);
-    fetch_text("GET", &format!("/api/v1/clients/export?{qs}"), None, true).await
+    let csv = fetch_text("GET", &format!("/api/v1/clients/export?{qs}"), None, true).await?;
+    // Reading the body as text drops the byte-order mark; Excel needs it to see UTF-8.
+    Ok(format!("\u{feff}{}", csv.trim_start_matches('\u{feff}')))
 }
 
 /// Hands `text` to the browser as a file download named `filename`.

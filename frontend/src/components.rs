@@ -345,7 +345,11 @@ pub fn LabelledInput(
     #[prop(optional)] input_type: Option<&'static str>,
     #[prop(optional)] required: bool,
 ) -> impl IntoView {
-    let invalid = move || status.errors.with(|all| all.iter().any(|e| e.field == field));
+    let invalid = move || {
+        status
+            .errors
+            .with(|all| all.iter().any(|e| e.field == field))
+    };
     view! {
         <div class="field">
             <label class="field-label" for=id>
@@ -445,7 +449,9 @@ fn get_resource_boxed(path: Box<dyn Fn() -> String>) -> TextResource {
 }
 
 /// The decoded value of a loaded resource; `None` while loading.
-pub fn loaded<R: serde::de::DeserializeOwned>(resource: TextResource) -> Option<Result<R, ApiError>> {
+pub fn loaded<R: serde::de::DeserializeOwned>(
+    resource: TextResource,
+) -> Option<Result<R, ApiError>> {
     resource
         .get()
         .map(|result| result.and_then(|text| api::decode(&text)))
@@ -590,6 +596,57 @@ pub fn now_millis() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_text_is_escaped() {
+        assert_eq!(
+            esc(r#"<b onclick="x">A&B's</b>"#),
+            "&lt;b onclick=&quot;x&quot;&gt;A&amp;B&#39;s&lt;/b&gt;"
+        );
+        assert_eq!(esc("长沙市"), "长沙市");
+    }
+
+    #[test]
+    fn field_errors_name_the_field() {
+        let error = domain::validation::FieldError::required("username");
+        assert_eq!(
+            field_error_text(&error, "用户名", Lang::Zh),
+            "用户名 为必填项"
+        );
+        assert_eq!(
+            field_error_text(&error, "Username", Lang::En),
+            "Username is required"
+        );
+    }
+
+    #[test]
+    fn units_are_listed_in_tree_order_and_indented() {
+        let unit = |id: u128, parent: Option<u128>, level, name: &str, code: &str| OrgUnit {
+            id: Uuid::from_u128(id),
+            parent_id: parent.map(Uuid::from_u128),
+            level,
+            name: name.into(),
+            code: code.into(),
+            base_lat: None,
+            base_lon: None,
+        };
+        let units = [
+            unit(3, Some(1), OrgLevel::City, "株洲市", "430200"),
+            unit(4, Some(2), OrgLevel::County, "浏阳市", "430181"),
+            unit(1, None, OrgLevel::Province, "湖南省", "430000"),
+            unit(2, Some(1), OrgLevel::City, "长沙市", "430100"),
+        ];
+        let names: Vec<String> = unit_options(&units).into_iter().map(|(_, n)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "湖南省",
+                "\u{3000}长沙市",
+                "\u{3000}\u{3000}浏阳市",
+                "\u{3000}株洲市"
+            ]
+        );
+    }
 
     #[test]
     fn chart_ceiling_is_a_round_number_above_the_maximum() {

@@ -270,8 +270,9 @@ dictionary! {
     EntityPassword => "密码", "Password";
     EntityOrgUnit => "组织单元", "Org unit";
     EntityToken => "集成令牌", "Integrator token";
-    ChangeCount => "{} 处变更", "{} changes";
+    ChangeCount => "{} 处变更", "changes: {}";
     NoAuditEntries => "没有符合条件的审计记录", "No audit entries match these filters";
+    OpenClient => "查看客户", "Open the client";
     // Client ownership
     Ownership => "归属记录", "Ownership";
     CurrentOwner => "当前", "Current";

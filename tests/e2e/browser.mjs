@@ -23,3 +23,21 @@ export async function signIn(page, username = 'admin', password = 'Demo@2026') {
   await page.click('#login-submit');
   await page.waitForSelector('.client-row', { timeout: 30_000 });
 }
+
+// A small API client signed in as `username`, for test set-up and checks beside the browser.
+export async function apiAs(username, password = 'Demo@2026') {
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!login.ok) throw new Error(`sign-in as ${username}: HTTP ${login.status}`);
+  const { access_token: token } = await login.json();
+  return {
+    token,
+    async get(path) {
+      const response = await fetch(`${BASE_URL}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
+      return response.json();
+    },
+  };
+}

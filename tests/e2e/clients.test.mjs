@@ -150,7 +150,10 @@ test('an account manager sees only their own clients, and their unit read-only',
   await page.waitForFunction(() => [...document.querySelectorAll('.client-row')].some((r) => r.querySelector('a') === null), null, { timeout: 15_000 });
   const unitRows = await page.locator('.client-row').allInnerTexts();
   assert.ok(unitRows.some((row) => !row.includes(me.display_name)), 'colleagues’ clients are listed');
-  assert.ok(unitRows.filter((row) => !row.includes(me.display_name)).every((row) => !/1[3-9]\d{9}/.test(row)), 'their phones are masked');
+  // The contact column (name and phone): no full mobile number in the unit view.
+  const contacts = await page.$$eval('.client-row', (rows) => rows.map((r) => r.querySelector('td[data-label="联系人"]')?.textContent ?? r.children[5]?.textContent ?? ''));
+  assert.ok(contacts.length > 0);
+  assert.ok(contacts.every((c) => !/1[3-9]\d{9}/.test(c.replace(/\s/g, ''))), `phones are masked: ${contacts.slice(0, 3)}`);
   assert.match(page.url(), /view=unit/);
   await page.close();
 });

@@ -22,7 +22,9 @@ trap cleanup EXIT
 
 # The provider exits when its stdin closes: hold a pipe open for as long as this script runs.
 mkfifo "$data/provider.in"
-node tests/sso/provider.mjs --client-id ygj-e2e --client-secret e2e-secret \
+claims_file="$data/sso-claims.json"
+echo '{}' >"$claims_file"
+node tests/sso/provider.mjs --client-id ygj-e2e --client-secret e2e-secret --claims-file "$claims_file" \
   <"$data/provider.in" >"$data/provider.out" 2>&1 &
 provider_pid=$!
 exec 3>"$data/provider.in"
@@ -49,5 +51,5 @@ for _ in $(seq 1 240); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$log"; exit 1; }
 cd tests/e2e
-BASE_URL="http://127.0.0.1:$port" SSO_PROVIDER="$provider" \
+BASE_URL="http://127.0.0.1:$port" SSO_PROVIDER="$provider" SSO_CLAIMS_FILE="$claims_file" \
   node --test --test-reporter=spec --test-concurrency=1 ./*.test.mjs || { tail -50 "$log"; exit 1; }

@@ -3,6 +3,7 @@
 // npm package oauth2-mock-server (installed in tests/e2e by scripts/install-tools.sh).
 //
 //   node tests/sso/provider.mjs [--port N] [--client-id ID] [--client-secret SECRET]
+//                               [--claims-file FILE]
 //
 // Prints `listening http://127.0.0.1:PORT` once it serves (port 0, the default, picks a free
 // one) and exits when stdin closes or on SIGTERM, so it never outlives the test that started it.
@@ -10,12 +11,15 @@
 // Who signs in: the authorize request may carry `claims=<JSON object>`: the user the test
 // "types in" at the provider. Those claims go into the userinfo answer and into the access and
 // ID tokens of the code it issues. `deny=<error>` makes the provider refuse instead (e.g.
-// `access_denied`). The test adds these to the authorize URL our server redirects to.
+// `access_denied`). The test adds these to the authorize URL our server redirects to. Without
+// `claims`, the JSON object in `--claims-file` (when given) is who signs in: browser tests write
+// it before clicking the sign-in button, since they cannot change a redirect's URL.
 //
 // Stricter than the package alone, like a real provider: userinfo answers only for access
 // tokens this process issued; the token endpoint wants the client id (and secret, when one is
 // configured) and the redirect URI that the code was issued for.
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -32,6 +36,7 @@ function option(name, fallback) {
 const port = Number(option('--port', '0'));
 const clientId = option('--client-id', undefined);
 const clientSecret = option('--client-secret', undefined);
+const claimsFile = option('--claims-file', undefined);
 
 // The package lives in tests/e2e/node_modules (one npm project for every node tool).
 const requireFromE2e = createRequire(new URL('../e2e/package.json', import.meta.url));
@@ -62,6 +67,14 @@ service.on('beforeAuthorizeRedirect', (redirect, req) => {
     return;
   }
   let claims = { sub: 'johndoe' };
+  if (claimsFile && typeof req.query.claims !== 'string') {
+    // Browser tests cannot add to a redirect's URL: they write who signs in next to this file.
+    try {
+      claims = JSON.parse(readFileSync(claimsFile, 'utf8'));
+    } catch {
+      claims = { sub: 'johndoe' };
+    }
+  }
   if (typeof req.query.claims === 'string') {
     try {
       claims = JSON.parse(req.query.claims);

@@ -13,7 +13,11 @@ use leptos_router::components::A;
 const ADMIN_PAGES: [(T, &str, T); 4] = [
     (T::OrgTree, "/admin/org", T::OrgTreeText),
     (T::Users, "/admin/users", T::UsersText),
-    (T::IntegratorTokens, "/admin/tokens", T::IntegratorTokensText),
+    (
+        T::IntegratorTokens,
+        "/admin/tokens",
+        T::IntegratorTokensText,
+    ),
     (T::AuditLog, "/audit", T::AuditLogText),
 ];
 

@@ -4,13 +4,15 @@
 use crate::api;
 use crate::app::OrgUnits;
 use crate::components::{
-    dyn_text, dyn_view, options_view, org_unit_list, parse_uuid, sorted_options, submit, Flash, FlashLine,
-    FormNotice, FormStatus, LabelledInput,
+    acted_on, badge_html, dyn_view, esc, options_view, org_unit_list, parse_uuid, sorted_options,
+    submit, Flash, FlashLine, FormNotice, FormStatus, LabelledInput,
 };
 use crate::i18n::{tr, T};
 use crate::pages::admin::AdminFrame;
+use crate::state::use_lang;
 use domain::org::{NewOrgUnit, OrgLevel, OrgUnit, UpdateOrgUnit};
 use domain::validation::FieldError;
+use domain::Lang;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -44,9 +46,10 @@ impl Tree {
 
     /// Opens a unit (so a new sub-unit is seen).
     fn open(&self, id: Uuid) {
-        let default_open = self
-            .units
-            .with_untracked(|u| u.iter().any(|x| x.id == id && x.level == OrgLevel::Province));
+        let default_open = self.units.with_untracked(|u| {
+            u.iter()
+                .any(|x| x.id == id && x.level == OrgLevel::Province)
+        });
         self.toggled.update(|t| {
             t.retain(|x| *x != id);
             if !default_open {
@@ -77,13 +80,40 @@ fn OrgAdmin() -> impl IntoView {
             .map(|error| view! { <crate::components::ErrorBox error=error retry=move |_| tree.reload.run(())/> })
             .into_any()
     });
+    let lang = use_lang();
+    let tree_text = move || {
+        let mut html = String::new();
+        tree.units
+            .with(|u| tree_html(u, None, tree, lang.get(), &mut html));
+        html
+    };
+    let on_tree_click = move |ev: leptos::ev::MouseEvent| {
+        let Some((act, id)) = acted_on(&ev) else {
+            return;
+        };
+        let Some(id) = parse_uuid(&id) else {
+            return;
+        };
+        if act == "toggle" {
+            tree.toggled.update(|t| {
+                if let Some(i) = t.iter().position(|x| *x == id) {
+                    t.remove(i);
+                } else {
+                    t.push(id);
+                }
+            });
+        } else {
+            tree.flash.set(None);
+            tree.selected.set(Some(id));
+        }
+    };
     view! {
         <FlashLine flash=tree.flash/>
         {load_error}
         <div class="org-admin">
             <div class="card org-tree-card">
                 <p class="muted small">{tr(T::OrgTreeHint)}</p>
-                <div id="org-tree">{dyn_view(move || tree.units.with(|u| tree_level(u, None, tree)))}</div>
+                <div id="org-tree" on:click=on_tree_click inner_html=tree_text></div>
             </div>
             <div class="org-panel">
                 {dyn_view(move || {
@@ -101,8 +131,9 @@ fn OrgAdmin() -> impl IntoView {
     }
 }
 
-/// The units under `parent` (sorted by division code), each with its own sub-tree when open.
-fn tree_level(units: &[OrgUnit], parent: Option<Uuid>, tree: Tree) -> AnyView {
+/// The units under `parent` (sorted by division code) as HTML, each followed by its own
+/// sub-tree when open. Buttons carry `data-act` (`toggle` / `select`) and the unit's id.
+fn tree_html(units: &[OrgUnit], parent: Option<Uuid>, tree: Tree, lang: Lang, out: &mut String) {
     let children = sorted_options(
         units
             .iter()
@@ -110,65 +141,50 @@ fn tree_level(units: &[OrgUnit], parent: Option<Uuid>, tree: Tree) -> AnyView {
             .map(|u| (u.code.clone(), u.id, u.name.clone()))
             .collect(),
     );
-    let items = children
-        .into_iter()
-        .filter_map(|(id, _)| units.iter().find(|u| u.id == id).cloned())
-        .map(|unit| {
-            let id = unit.id;
-            let has_children = units.iter().any(|u| u.parent_id == Some(id));
-            let level = unit.level;
-            let is_open = move || tree.is_open(id, level);
-            let toggle = move |_| {
-                tree.toggled.update(|t| {
-                    if let Some(i) = t.iter().position(|x| *x == id) {
-                        t.remove(i);
-                    } else {
-                        t.push(id);
-                    }
-                })
-            };
-            view! {
-                <li class="org-item">
-                    <div class="org-node" class:selected=move || tree.selected.get() == Some(id)>
-                        {if has_children {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="org-toggle"
-                                    aria-expanded=move || if is_open() { "true" } else { "false" }
-                                    aria-label=tr(T::ShowSubUnits)
-                                    on:click=toggle
-                                >
-                                    {dyn_text(move || if is_open() { "▾" } else { "▸" }.to_owned())}
-                                </button>
-                            }
-                                .into_any()
-                        } else {
-                            view! { <span class="org-toggle"></span> }.into_any()
-                        }}
-                        <button
-                            type="button"
-                            class="org-name"
-                            data-id=id.to_string()
-                            on:click=move |_| {
-                                tree.flash.set(None);
-                                tree.selected.set(Some(id));
-                            }
-                        >
-                            {unit.name.clone()}
-                        </button>
-                        <span class="mono muted">{unit.code.clone()}</span>
-                        <span class="badge">{label!(level)}</span>
-                    </div>
-                    {dyn_view(move || {
-                        (has_children && is_open()).then(|| tree.units.with(|u| tree_level(u, Some(id), tree))).into_any()
-                    })}
-                </li>
-            }
-        })
-        .collect_view();
-    let class = if parent.is_none() { "org-tree" } else { "org-tree nested" };
-    view! { <ul class=class>{items}</ul> }.into_any()
+    if children.is_empty() {
+        return;
+    }
+    out.push_str(if parent.is_none() {
+        "<ul class=\"org-tree\">"
+    } else {
+        "<ul class=\"org-tree nested\">"
+    });
+    let selected = tree.selected.get();
+    for unit in children
+        .iter()
+        .filter_map(|(id, _)| units.iter().find(|u| u.id == *id))
+    {
+        let id = unit.id;
+        let has_children = units.iter().any(|u| u.parent_id == Some(id));
+        let open = has_children && tree.is_open(id, unit.level);
+        let class = if selected == Some(id) {
+            "org-node selected"
+        } else {
+            "org-node"
+        };
+        out.push_str(&format!("<li class=\"org-item\"><div class=\"{class}\">"));
+        if has_children {
+            out.push_str(&format!(
+                "<button type=\"button\" class=\"org-toggle\" data-act=\"toggle\" data-id=\"{id}\" aria-expanded=\"{open}\" aria-label=\"{}\">{}</button>",
+                esc(T::ShowSubUnits.get(lang)),
+                if open { "▾" } else { "▸" },
+            ));
+        } else {
+            out.push_str("<span class=\"org-toggle\"></span>");
+        }
+        out.push_str(&format!(
+            "<button type=\"button\" class=\"org-name\" data-act=\"select\" data-id=\"{id}\">{}</button> \
+             <span class=\"mono muted\">{}</span> {}</div>",
+            esc(&unit.name),
+            esc(&unit.code),
+            badge_html("", unit.level.label(lang)),
+        ));
+        if open {
+            tree_html(units, Some(id), tree, lang, out);
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
 }
 
 fn text_of(value: Option<f64>) -> String {
@@ -256,7 +272,9 @@ fn UnitFields(inputs: UnitInputs, status: FormStatus, prefix: &'static str) -> i
 fn UnitPanel(unit: OrgUnit, tree: Tree) -> impl IntoView {
     let id = unit.id;
     let level = unit.level;
-    let has_children = tree.units.with_untracked(|u| u.iter().any(|x| x.parent_id == Some(id)));
+    let has_children = tree
+        .units
+        .with_untracked(|u| u.iter().any(|x| x.parent_id == Some(id)));
 
     // Edit the unit's own fields.
     let edit = UnitInputs::new(Some(&unit));
@@ -277,12 +295,18 @@ fn UnitPanel(unit: OrgUnit, tree: Tree) -> impl IntoView {
             base_lon: lon.filter(|v| Some(*v) != old.base_lon),
         };
         let path = format!("/api/v1/org-units/{id}");
-        submit(edit_status, "PATCH", path, api::to_json(&update), move |text| {
-            let unit: OrgUnit = api::decode(&text)?;
-            tree.flash.set(Some((T::UnitSaved, unit.name)));
-            tree.reload.run(());
-            Ok(())
-        });
+        submit(
+            edit_status,
+            "PATCH",
+            path,
+            api::to_json(&update),
+            move |text| {
+                let unit: OrgUnit = api::decode(&text)?;
+                tree.flash.set(Some((T::UnitSaved, unit.name)));
+                tree.reload.run(());
+                Ok(())
+            },
+        );
     };
 
     // Move under another parent of the level above.
@@ -306,20 +330,28 @@ fn UnitPanel(unit: OrgUnit, tree: Tree) -> impl IntoView {
     let on_move = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(parent) = move_to.get_untracked() else {
-            return move_status.errors.set(vec![FieldError::required("parent_id")]);
+            return move_status
+                .errors
+                .set(vec![FieldError::required("parent_id")]);
         };
         let update = UpdateOrgUnit {
             parent_id: Some(parent),
             ..Default::default()
         };
         let path = format!("/api/v1/org-units/{id}");
-        submit(move_status, "PATCH", path, api::to_json(&update), move |text| {
-            let unit: OrgUnit = api::decode(&text)?;
-            tree.open(parent);
-            tree.flash.set(Some((T::UnitMoved, unit.name)));
-            tree.reload.run(());
-            Ok(())
-        });
+        submit(
+            move_status,
+            "PATCH",
+            path,
+            api::to_json(&update),
+            move |text| {
+                let unit: OrgUnit = api::decode(&text)?;
+                tree.open(parent);
+                tree.flash.set(Some((T::UnitMoved, unit.name)));
+                tree.reload.run(());
+                Ok(())
+            },
+        );
     };
 
     // Add a unit one level below.
@@ -348,14 +380,20 @@ fn UnitPanel(unit: OrgUnit, tree: Tree) -> impl IntoView {
             base_lon,
         };
         let path = "/api/v1/org-units".to_owned();
-        submit(child_status, "POST", path, api::to_json(&new), move |text| {
-            let unit: OrgUnit = api::decode(&text)?;
-            tree.open(id);
-            tree.selected.set(Some(unit.id));
-            tree.flash.set(Some((T::UnitCreated, unit.name)));
-            tree.reload.run(());
-            Ok(())
-        });
+        submit(
+            child_status,
+            "POST",
+            path,
+            api::to_json(&new),
+            move |text| {
+                let unit: OrgUnit = api::decode(&text)?;
+                tree.open(id);
+                tree.selected.set(Some(unit.id));
+                tree.flash.set(Some((T::UnitCreated, unit.name)));
+                tree.reload.run(());
+                Ok(())
+            },
+        );
     };
 
     // Delete, after a second click.
@@ -365,12 +403,18 @@ fn UnitPanel(unit: OrgUnit, tree: Tree) -> impl IntoView {
     let on_delete = move |_| {
         let name = name_for_delete.clone();
         confirming.set(false);
-        submit(delete_status, "DELETE", format!("/api/v1/org-units/{id}"), None, move |_| {
-            tree.selected.set(None);
-            tree.flash.set(Some((T::UnitDeleted, name)));
-            tree.reload.run(());
-            Ok(())
-        });
+        submit(
+            delete_status,
+            "DELETE",
+            format!("/api/v1/org-units/{id}"),
+            None,
+            move |_| {
+                tree.selected.set(None);
+                tree.flash.set(Some((T::UnitDeleted, name)));
+                tree.reload.run(());
+                Ok(())
+            },
+        );
     };
 
     view! {

@@ -3,16 +3,19 @@
 
 use crate::api;
 use crate::components::{
-    dyn_text, dyn_view, get_resource, loaded, now_millis, submit, ErrorBox, FieldErrorsFor, Flash,
-    FlashLine, FormNotice, FormStatus, LabelledInput, LoadingLine,
+    acted_on, badge_html, dyn_view, esc, get_resource, loaded, now_millis, parse_uuid, submit,
+    ErrorBox, FieldErrorsFor, Flash, FlashLine, FormNotice, FormStatus, HtmlTable, LabelledInput,
+    LoadingLine,
 };
 use crate::i18n::{self, tr, T};
 use crate::pages::admin::AdminFrame;
 use crate::state::use_lang;
 use domain::integrator::{CreatedIntegratorToken, IntegratorToken, NewIntegratorToken, TokenScope};
 use domain::validation::FieldError;
+use domain::Lang;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 /// `/admin/tokens`.
@@ -90,7 +93,11 @@ fn TokensAdmin() -> impl IntoView {
         let chosen = scopes.get_untracked();
         let new = NewIntegratorToken {
             name: name.get_untracked().trim().to_owned(),
-            scopes: TokenScope::ALL.iter().copied().filter(|s| chosen.contains(s)).collect(),
+            scopes: TokenScope::ALL
+                .iter()
+                .copied()
+                .filter(|s| chosen.contains(s))
+                .collect(),
             expires_in_days,
             rate_limit_per_minute,
         };
@@ -105,6 +112,41 @@ fn TokensAdmin() -> impl IntoView {
             tokens.refetch();
             Ok(())
         });
+    };
+
+    let token_list = Memo::new(move |_| loaded::<Vec<IntegratorToken>>(tokens));
+    let confirming = RwSignal::new(None::<Uuid>);
+    let revoke_status = FormStatus::new();
+    let table_html = move || {
+        token_list.with(|l| match l {
+            Some(Ok(list)) => token_table(list, confirming.get(), lang.get()),
+            _ => String::new(),
+        })
+    };
+    let on_table_click = move |ev: leptos::ev::MouseEvent| {
+        let Some((act, id)) = acted_on(&ev) else {
+            return;
+        };
+        let Some(id) = parse_uuid(&id) else {
+            return;
+        };
+        match act.as_str() {
+            "revoke" => {
+                revoke_status.clear();
+                confirming.set(Some(id));
+            }
+            "confirm-revoke" => {
+                confirming.set(None);
+                let path = format!("/api/v1/integrator-tokens/{id}/revoke");
+                submit(revoke_status, "POST", path, None, move |text| {
+                    let token: IntegratorToken = api::decode(&text)?;
+                    flash.set(Some((T::TokenRevoked, token.name)));
+                    tokens.refetch();
+                    Ok(())
+                });
+            }
+            _ => confirming.set(None),
+        }
     };
 
     let on_copy = move |_| {
@@ -205,129 +247,132 @@ fn TokensAdmin() -> impl IntoView {
             </div>
         </form>
 
+        <FormNotice status=revoke_status/>
         {dyn_view(move || {
-            match loaded::<Vec<IntegratorToken>>(tokens) {
-                    None => view! { <LoadingLine/> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => {
-                        view! { <div class="card empty-state"><p>{tr(T::NoTokens)}</p></div> }.into_any()
-                    }
-                    Some(Ok(list)) => {
-                        let rows = list
-                            .into_iter()
-                            .map(|t| view! { <TokenRow token=t flash=flash reload=Callback::new(move |_| tokens.refetch())/> })
-                            .collect_view();
-                        view! {
-                            <div class="card table-card">
-                                <table class="data-table token-table">
-                                    <thead>
-                                        <tr>
-                                            <th>{tr(T::TokenName)}</th>
-                                            <th>{tr(T::Scopes)}</th>
-                                            <th>{tr(T::TokenHint)}</th>
-                                            <th>{tr(T::CreatedBy)}</th>
-                                            <th>{tr(T::ExpiresAt)}</th>
-                                            <th>{tr(T::LastUsed)}</th>
-                                            <th>{tr(T::Status)}</th>
-                                            <th></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Some(Err(error)) => view! { <ErrorBox error=error retry=move |_| tokens.refetch()/> }.into_any(),
+            match token_list.get() {
+                None => view! { <LoadingLine/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => {
+                    view! { <div class="card empty-state"><p>{tr(T::NoTokens)}</p></div> }.into_any()
+                }
+                Some(Ok(_)) => view! {
+                    <div class="card table-card" on:click=on_table_click inner_html=table_html></div>
+                }
+                .into_any(),
+                Some(Err(error)) => view! { <ErrorBox error=error retry=move |_| tokens.refetch()/> }.into_any(),
             }
         })}
         <p class="muted small">{tr(T::TokenUsage)}</p>
     }
 }
 
-/// One token, with a revoke button that asks once more.
-#[component]
-fn TokenRow(token: IntegratorToken, flash: Flash, reload: Callback<()>) -> impl IntoView {
-    let lang = use_lang();
-    let id = token.id;
-    let created_at = token.created_at;
-    let expires_at = token.expires_at;
-    let last_used = token.last_used_at;
-    let revoked = token.revoked_at.is_some();
-    let expired = expires_at.timestamp_millis() <= now_millis();
-    let confirming = RwSignal::new(false);
-    let status = FormStatus::new();
-    let name = token.name.clone();
-    let on_revoke = move |_| {
-        let name = name.clone();
-        confirming.set(false);
-        let path = format!("/api/v1/integrator-tokens/{id}/revoke");
-        submit(status, "POST", path, None, move |_| {
-            flash.set(Some((T::TokenRevoked, name)));
-            reload.run(());
-            Ok(())
-        });
-    };
-    let scopes = token
-        .scopes
-        .iter()
-        .map(|s| view! { <span class="tag" title=s.code()>{label!(*s)}</span> })
-        .collect_view();
-    view! {
-        <tr class="token-row" data-id=id.to_string() data-name=token.name.clone() class:inactive=revoked || expired>
-            <td class="cell-name">
-                <strong>{token.name.clone()}</strong>
-                <div class="sub">{dyn_text(move || T::RateLimitShort.get(lang.get()).replace("{}", &token.rate_limit_per_minute.to_string()))}</div>
-            </td>
-            <td data-label=tr(T::Scopes)><div class="tags">{scopes}</div></td>
-            <td data-label=tr(T::TokenHint) class="mono">{token.hint.clone()} "…"</td>
-            <td data-label=tr(T::CreatedBy)>
-                {token.created_by_name.clone()}
-                <div class="sub nowrap">{dyn_text(move || i18n::format_datetime(created_at, lang.get()))}</div>
-            </td>
-            <td data-label=tr(T::ExpiresAt) class="nowrap">{dyn_text(move || i18n::format_datetime(expires_at, lang.get()))}</td>
-            <td data-label=tr(T::LastUsed) class="nowrap">
-                {dyn_text(move || last_used.map(|at| i18n::format_datetime(at, lang.get())).unwrap_or_else(|| T::Never.get(lang.get()).to_owned()))}
-            </td>
-            <td data-label=tr(T::Status) class="token-status">
-                {if revoked {
-                    view! { <span class="badge badge-off">{tr(T::Revoked)}</span> }.into_any()
-                } else if expired {
-                    view! { <span class="badge badge-off">{tr(T::Expired)}</span> }.into_any()
-                } else {
-                    view! { <span class="badge badge-ok">{tr(T::Active)}</span> }.into_any()
-                }}
-            </td>
-            <td>
-                {(!revoked)
-                    .then(|| {
-                        view! {
-                            {dyn_view(move || {
-                                if confirming.get() {
-                                    view! {
-                                        <div class="confirm-row">
-                                            <span class="small">{tr(T::ConfirmRevoke)}</span>
-                                            <button type="button" class="btn btn-small btn-danger confirm-revoke" on:click=on_revoke.clone()>
-                                                {tr(T::Revoke)}
-                                            </button>
-                                            <button type="button" class="btn btn-small" on:click=move |_| confirming.set(false)>
-                                                {tr(T::Cancel)}
-                                            </button>
-                                        </div>
-                                    }
-                                        .into_any()
-                                } else {
-                                    view! {
-                                        <button type="button" class="btn btn-small btn-danger-outline revoke-token" on:click=move |_| confirming.set(true)>
-                                            {tr(T::Revoke)}
-                                        </button>
-                                    }
-                                        .into_any()
-                                }
-                            })}
-                            <FormNotice status=status/>
-                        }
-                    })}
-            </td>
-        </tr>
+/// A button of the token table.
+fn button_html(class: &str, act: &str, id: Uuid, text: &str) -> String {
+    format!(
+        "<button type=\"button\" class=\"btn btn-small {class}\" data-act=\"{act}\" data-id=\"{id}\">{}</button>",
+        esc(text)
+    )
+}
+
+/// The tokens as HTML; `confirming` is the token whose revocation is being confirmed.
+fn token_table(list: &[IntegratorToken], confirming: Option<Uuid>, lang: Lang) -> String {
+    let t = |key: T| key.get(lang);
+    let headers = [
+        t(T::TokenName),
+        t(T::Scopes),
+        t(T::TokenHint),
+        t(T::CreatedBy),
+        t(T::ExpiresAt),
+        t(T::LastUsed),
+        t(T::Status),
+        "",
+    ];
+    let now = now_millis();
+    let mut table = HtmlTable::new("token-table", &headers);
+    for token in list {
+        let revoked = token.revoked_at.is_some();
+        let expired = token.expires_at.timestamp_millis() <= now;
+        let class = if revoked || expired {
+            "token-row inactive"
+        } else {
+            "token-row"
+        };
+        let attrs = format!(
+            "data-id=\"{}\" data-name=\"{}\"",
+            token.id,
+            esc(&token.name)
+        );
+        table.row(class, &attrs);
+        let rate = t(T::RateLimitShort).replace("{}", &token.rate_limit_per_minute.to_string());
+        let name = format!(
+            "<strong>{}</strong><div class=\"sub\">{}</div>",
+            esc(&token.name),
+            esc(&rate)
+        );
+        table.cell("", "cell-name", &name);
+        let scopes: String = token
+            .scopes
+            .iter()
+            .map(|s| {
+                format!(
+                    "<span class=\"tag\" title=\"{}\">{}</span>",
+                    s.code(),
+                    esc(s.label(lang))
+                )
+            })
+            .collect();
+        table.cell(
+            headers[1],
+            "",
+            &format!("<div class=\"tags\">{scopes}</div>"),
+        );
+        table.cell(headers[2], "mono", &format!("{}…", esc(&token.hint)));
+        let created = format!(
+            "{}<div class=\"sub nowrap\">{}</div>",
+            esc(&token.created_by_name),
+            i18n::format_datetime(token.created_at, lang)
+        );
+        table.cell(headers[3], "", &created);
+        table.cell(
+            headers[4],
+            "nowrap",
+            &i18n::format_datetime(token.expires_at, lang),
+        );
+        let last_used = token
+            .last_used_at
+            .map(|at| i18n::format_datetime(at, lang))
+            .unwrap_or_else(|| t(T::Never).to_owned());
+        table.cell(headers[5], "nowrap", &last_used);
+        let status = if revoked {
+            badge_html("badge-off", t(T::Revoked))
+        } else if expired {
+            badge_html("badge-off", t(T::Expired))
+        } else {
+            badge_html("badge-ok", t(T::Active))
+        };
+        table.cell(headers[6], "token-status", &status);
+        let actions = if revoked {
+            String::new()
+        } else if confirming == Some(token.id) {
+            format!(
+                "<div class=\"confirm-row\"><span class=\"small\">{}</span>{}{}</div>",
+                esc(t(T::ConfirmRevoke)),
+                button_html(
+                    "btn-danger confirm-revoke",
+                    "confirm-revoke",
+                    token.id,
+                    t(T::Revoke)
+                ),
+                button_html("", "cancel-revoke", token.id, t(T::Cancel)),
+            )
+        } else {
+            button_html(
+                "btn-danger-outline revoke-token",
+                "revoke",
+                token.id,
+                t(T::Revoke),
+            )
+        };
+        table.cell("", "cell-actions", &actions);
     }
+    table.finish()
 }

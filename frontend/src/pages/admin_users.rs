@@ -207,7 +207,11 @@ fn user_table(list: &[UserRecord], lang: Lang) -> String {
     ];
     let mut table = HtmlTable::new("user-table", &headers);
     for u in list {
-        let class = if u.active { "user-row" } else { "user-row inactive" };
+        let class = if u.active {
+            "user-row"
+        } else {
+            "user-row inactive"
+        };
         table.row(class, &format!("data-username=\"{}\"", esc(&u.username)));
         let name = format!(
             "<strong>{}</strong><div class=\"sub mono\">{}</div>",
@@ -272,7 +276,11 @@ fn UserEditor(
     let text = |v: Option<&String>| RwSignal::new(v.cloned().unwrap_or_default());
     let username = text(user.as_ref().map(|u| &u.username));
     let display_name = text(user.as_ref().map(|u| &u.display_name));
-    let role = RwSignal::new(user.as_ref().map(|u| u.role).unwrap_or(Role::AccountManager));
+    let role = RwSignal::new(
+        user.as_ref()
+            .map(|u| u.role)
+            .unwrap_or(Role::AccountManager),
+    );
     let unit = RwSignal::new(user.as_ref().map(|u| u.org_unit_id));
     let password = RwSignal::new(String::new());
     let sso_only = RwSignal::new(false);
@@ -286,7 +294,9 @@ fn UserEditor(
         let Some(org_unit_id) = unit.get_untracked() else {
             status
                 .errors
-                .set(vec![domain::validation::FieldError::required("org_unit_id")]);
+                .set(vec![domain::validation::FieldError::required(
+                    "org_unit_id",
+                )]);
             return;
         };
         let (method, path, body, message) = match original.get_value() {
@@ -301,7 +311,12 @@ fn UserEditor(
                     email: typed(email),
                     phone: typed(phone),
                 };
-                ("POST", "/api/v1/users".to_owned(), api::to_json(&new), T::UserCreated)
+                (
+                    "POST",
+                    "/api/v1/users".to_owned(),
+                    api::to_json(&new),
+                    T::UserCreated,
+                )
             }
             Some(old) => {
                 let display = display_name.get_untracked().trim().to_owned();
@@ -387,7 +402,8 @@ fn UserEditor(
     };
 
     let title = if is_new { T::NewUser } else { T::EditUser };
-    let extra = user.map(|u| view! { <UserActions user=u editing=editing flash=flash reload=reload/> });
+    let extra =
+        user.map(|u| view! { <UserActions user=u editing=editing flash=flash reload=reload/> });
 
     view! {
         <div class="card section user-editor" id="user-editor">
@@ -449,14 +465,24 @@ fn UserActions(
             ..Default::default()
         };
         let path = format!("/api/v1/users/{id}");
-        submit(active_status, "PATCH", path, api::to_json(&update), move |text| {
-            let saved: UserRecord = api::decode(&text)?;
-            let message = if saved.active { T::UserReactivated } else { T::UserDeactivated };
-            flash.set(Some((message, saved.display_name.clone())));
-            editing.set(Some(Editing::User(Box::new(saved))));
-            reload.run(());
-            Ok(())
-        });
+        submit(
+            active_status,
+            "PATCH",
+            path,
+            api::to_json(&update),
+            move |text| {
+                let saved: UserRecord = api::decode(&text)?;
+                let message = if saved.active {
+                    T::UserReactivated
+                } else {
+                    T::UserDeactivated
+                };
+                flash.set(Some((message, saved.display_name.clone())));
+                editing.set(Some(Editing::User(Box::new(saved))));
+                reload.run(());
+                Ok(())
+            },
+        );
     };
 
     let target = RwSignal::new(None::<Uuid>);

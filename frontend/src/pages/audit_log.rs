@@ -4,13 +4,15 @@
 
 use crate::api;
 use crate::components::{
-    dyn_text, dyn_view, get_resource, loaded, options_view, sorted_options, ErrorBox, LoadingLine,
+    dyn_text, dyn_view, esc, get_resource, loaded, options_view, sorted_options, ErrorBox,
+    LoadingLine,
 };
 use crate::i18n::{self, tr, T};
 use crate::pages::admin::AdminFrame;
 use crate::state::use_lang;
 use domain::audit::{AuditAction, AuditEntry, AuditPage};
 use domain::org::UserRecord;
+use domain::Lang;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -42,11 +44,17 @@ pub fn AuditLogPage() -> impl IntoView {
 }
 
 fn value(map: &ParamsMap, key: &str) -> String {
-    map.get(key).map(|v| v.trim().to_owned()).unwrap_or_default()
+    map.get(key)
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn page_of(map: &ParamsMap) -> u64 {
-    value(map, "page").parse::<u64>().ok().filter(|p| *p >= 1).unwrap_or(1)
+    value(map, "page")
+        .parse::<u64>()
+        .ok()
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
 }
 
 /// The page's own URL for the given filters and page.
@@ -65,16 +73,35 @@ fn page_url(map: &ParamsMap, page: u64) -> String {
     }
 }
 
-/// The API's query for the page's URL: the inclusive "to" date becomes an exclusive `until`.
+/// Local midnight at the start of `date` as an RFC 3339 instant, so a date filter means the
+/// user's day rather than UTC's.
+fn local_midnight(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let local = js_sys::Date::new_with_year_month_day(
+        date.year() as u32,
+        date.month0() as i32,
+        date.day() as i32,
+    );
+    // Minutes behind UTC (China: -480, i.e. UTC+08:00).
+    let ahead = -(local.get_timezone_offset() as i32);
+    let sign = if ahead < 0 { '-' } else { '+' };
+    let ahead = ahead.abs();
+    format!("{date}T00:00:00{sign}{:02}:{:02}", ahead / 60, ahead % 60)
+}
+
+/// The API's query for the page's URL: dates become the user's local midnights, and the
+/// inclusive "to" date an exclusive `until` (the next day's midnight).
 fn api_query(map: &ParamsMap) -> String {
     let mut parts = Vec::new();
-    for key in ["entity", "entity_id", "actor_id", "action", "from"] {
+    for key in ["entity", "entity_id", "actor_id", "action"] {
         api::query_pair(&mut parts, key, &value(map, key));
     }
-    let to = value(map, "to");
-    match to.parse::<chrono::NaiveDate>().ok().and_then(|d| d.succ_opt()) {
-        Some(next) => parts.push(format!("until={next}")),
-        None => api::query_pair(&mut parts, "until", &to),
+    let date = |key: &str| value(map, key).parse::<chrono::NaiveDate>().ok();
+    if let Some(from) = date("from") {
+        api::query_pair(&mut parts, "from", &local_midnight(from));
+    }
+    if let Some(next) = date("to").and_then(|d| d.succ_opt()) {
+        api::query_pair(&mut parts, "until", &local_midnight(next));
     }
     parts.push(format!("page={}&per_page={PER_PAGE}", page_of(map)));
     parts.join("&")
@@ -92,6 +119,17 @@ fn AuditLog() -> impl IntoView {
     let inputs: [RwSignal<String>; 6] =
         KEYS.map(|key| RwSignal::new(query.with_untracked(|m| value(m, key))));
     let [entity, entity_id, actor, action, from, to] = inputs;
+    // Back, forward and "clear" change the URL: the inputs follow it.
+    Effect::new(move |_| {
+        query.with(|m| {
+            for (key, input) in KEYS.iter().zip(inputs) {
+                let now = value(m, key);
+                if input.with_untracked(|v| *v != now) {
+                    input.set(now);
+                }
+            }
+        })
+    });
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut map = ParamsMap::new();
@@ -116,7 +154,7 @@ fn AuditLog() -> impl IntoView {
             .iter()
             .map(|(code, label)| {
                 let code = *code;
-                view! { <option value=code prop:selected=move || entity.get_untracked() == code>{tr(*label)}</option> }
+                view! { <option value=code prop:selected=move || entity.with(|e| e == code)>{tr(*label)}</option> }
             })
             .collect_view()}
     }
@@ -127,7 +165,7 @@ fn AuditLog() -> impl IntoView {
             .iter()
             .map(|a| {
                 let a = *a;
-                view! { <option value=a.code() prop:selected=move || action.get_untracked() == a.code()>{label!(a)}</option> }
+                view! { <option value=a.code() prop:selected=move || action.with(|x| x == a.code())>{label!(a)}</option> }
             })
             .collect_view()}
     }
@@ -143,7 +181,7 @@ fn AuditLog() -> impl IntoView {
                     .map(|u| (u.display_name.clone(), u.id, format!("{} ({})", u.display_name, u.username)))
                     .collect(),
             );
-            options_view(list, crate::components::parse_uuid(&actor.get_untracked())).into_any()
+            options_view(list, crate::components::parse_uuid(&actor.get())).into_any()
         })}
     }
     .into_any();
@@ -205,9 +243,10 @@ fn AuditEntries(page: AuditPage) -> impl IntoView {
     let current = page.page;
     let last = total.div_ceil(page.per_page.max(1)).max(1);
     if page.items.is_empty() {
-        return view! { <div class="card empty-state"><p>{tr(T::NoAuditEntries)}</p></div> }.into_any();
+        return view! { <div class="card empty-state"><p>{tr(T::NoAuditEntries)}</p></div> }
+            .into_any();
     }
-    let items = page.items.into_iter().map(|e| view! { <AuditItem entry=e/> }).collect_view();
+    let items = page.items;
     let link = move |page: u64| query.with_untracked(|m| page_url(m, page));
     view! {
         <div class="list-toolbar">
@@ -215,7 +254,7 @@ fn AuditEntries(page: AuditPage) -> impl IntoView {
                 {dyn_text(move || i18n::format_entries(total, lang.get()))}
             </span>
         </div>
-        <div class="card audit-list">{items}</div>
+        <div class="card audit-list" inner_html=move || entries_html(&items, lang.get())></div>
         <nav class="pager" aria-label=tr(T::Pagination)>
             {if current > 1 {
                 view! { <a class="page-link" id="audit-prev" rel="prev" href=link(current - 1)>{tr(T::Previous)}</a> }.into_any()
@@ -242,55 +281,66 @@ fn show_value(value: &serde_json::Value) -> String {
     }
 }
 
-/// One entry: a summary line that opens to the field-level changes.
-#[component]
-fn AuditItem(entry: AuditEntry) -> impl IntoView {
-    let lang = use_lang();
-    let at = entry.at;
-    let action = entry.action;
-    let entity_label = ENTITIES.iter().find(|(code, _)| *code == entry.entity).map(|(_, label)| *label);
-    let entity_code = entry.entity.clone();
-    let record = entry.entity_id.map(|id| {
-        let text = id.to_string();
-        if entry.entity == "client" {
-            view! { <a class="mono" href=format!("/clients/{id}")>{text}</a> }.into_any()
-        } else {
-            view! { <span class="mono">{text}</span> }.into_any()
-        }
-    });
-    let count = entry.changes.len();
-    let changes = entry
-        .changes
+/// The entries as HTML: each a summary line that opens to its field-level changes.
+fn entries_html(entries: &[AuditEntry], lang: Lang) -> String {
+    let mut html = String::new();
+    for entry in entries {
+        let entity = ENTITIES
+            .iter()
+            .find(|(code, _)| *code == entry.entity)
+            .map(|(_, label)| label.get(lang).to_owned())
+            .unwrap_or_else(|| entry.entity.clone());
+        let record = entry
+            .entity_id
+            .map(|id| format!("<span class=\"mono\">{id}</span>"))
+            .unwrap_or_default();
+        let count = T::ChangeCount
+            .get(lang)
+            .replace("{}", &entry.changes.len().to_string());
+        html.push_str(&format!(
+            "<details class=\"audit-entry\" data-entity=\"{}\" data-action=\"{}\"><summary>\
+             <span class=\"nowrap muted\">{}</span> <strong>{}</strong> \
+             <span class=\"badge audit-{}\">{}</span> <span>{}</span> {record} \
+             <span class=\"muted small\">{}</span></summary><div class=\"audit-detail\">",
+            esc(&entry.entity),
+            entry.action.code(),
+            i18n::format_datetime(entry.at, lang),
+            esc(&entry.actor_name),
+            entry.action.code(),
+            esc(entry.action.label(lang)),
+            esc(&entity),
+            esc(&count),
+        ));
+        let origin: Vec<String> = [
+            entry.ip.as_ref().map(|ip| format!("IP {ip}")),
+            entry.request_id.clone(),
+        ]
         .into_iter()
-        .map(|c| {
-            view! {
-                <li>
-                    <code>{c.field}</code>
-                    ": "
-                    <span class="before">{show_value(&c.before)}</span>
-                    " → "
-                    <span class="after">{show_value(&c.after)}</span>
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <details class="audit-entry" data-entity=entry.entity.clone() data-action=action.code()>
-            <summary>
-                <span class="nowrap muted">{dyn_text(move || i18n::format_datetime(at, lang.get()))}</span>
-                <strong>{entry.actor_name.clone()}</strong>
-                <span class=format!("badge audit-{}", action.code())>{label!(action)}</span>
-                <span>{dyn_text(move || entity_label.map(|l| l.get(lang.get()).to_owned()).unwrap_or_else(|| entity_code.clone()))}</span>
-                {record}
-                <span class="muted small">{dyn_text(move || T::ChangeCount.get(lang.get()).replace("{}", &count.to_string()))}</span>
-            </summary>
-            <div class="audit-detail">
-                <div class="muted small">
-                    {entry.ip.map(|ip| format!("IP {ip}"))}
-                    {entry.request_id.map(|r| format!(" · {r}"))}
-                </div>
-                <ul class="history-changes">{changes}</ul>
-            </div>
-        </details>
+        .flatten()
+        .collect();
+        if !origin.is_empty() {
+            html.push_str(&format!(
+                "<div class=\"muted small\">{}</div>",
+                esc(&origin.join(" · "))
+            ));
+        }
+        // The client itself is a link away (kept out of the summary, which opens the entry).
+        if let (Some(id), "client") = (entry.entity_id, entry.entity.as_str()) {
+            html.push_str(&format!(
+                "<a class=\"link small\" href=\"/clients/{id}\">{} →</a>",
+                esc(T::OpenClient.get(lang))
+            ));
+        }
+        html.push_str("<ul class=\"history-changes\">");
+        for change in &entry.changes {
+            html.push_str(&format!(
+                "<li><code>{}</code>: <span class=\"before\">{}</span> → <span class=\"after\">{}</span></li>",
+                esc(&change.field),
+                esc(&show_value(&change.before)),
+                esc(&show_value(&change.after)),
+            ));
+        }
+        html.push_str("</ul></div></details>");
     }
+    html
 }

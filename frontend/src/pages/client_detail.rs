@@ -1,7 +1,9 @@
 //! `/clients/:id`: the client's master data in sections, its sales figures and chart.
 
 use crate::api::{self, ApiError};
-use crate::components::{dyn_text, dyn_view, get_resource, loaded, ErrorBox, LoadingLine, VolumeChart};
+use crate::components::{
+    badge_html, dyn_view, esc, get_resource, loaded, ErrorBox, LoadingLine, VolumeChart,
+};
 use crate::i18n::{self, tr, T};
 use crate::state::{use_app, use_lang};
 use domain::client::ClientDetail;
@@ -326,47 +328,38 @@ fn ClientOwners(id: Uuid) -> impl IntoView {
     view! {
         <section class="card section" id="section-owners">
             <h2>{tr(T::Ownership)}</h2>
-            {dyn_view(move || {
-                loaded::<Vec<OwnershipPeriod>>(owners)
-                    .map(|result| match result {
-                        Err(error) => view! { <ErrorBox error=error/> }.into_any(),
-                        Ok(mut periods) => {
-                            // The server lists the oldest first; the current owner goes on top.
-                            periods.reverse();
-                            view! {
-                                <ol class="owners">
-                                    {periods
-                                        .into_iter()
-                                        .map(|p| {
-                                            let from = p.valid_from;
-                                            let to = p.valid_to;
-                                            view! {
-                                                <li class="owner-period" class:current=to.is_none()>
-                                                    <strong>{p.account_manager_name}</strong>
-                                                    " "
-                                                    <span class="muted">
-                                                        {dyn_text(move || {
-                                                            let lang = lang.get();
-                                                            let end = to
-                                                                .map(|t| i18n::format_datetime(t, lang))
-                                                                .unwrap_or_else(|| T::UntilNow.get(lang).to_owned());
-                                                            format!("{} – {end}", i18n::format_datetime(from, lang))
-                                                        })}
-                                                    </span>
-                                                    {to.is_none().then(|| view! { <span class="badge badge-info">{tr(T::CurrentOwner)}</span> })}
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ol>
-                            }
-                                .into_any()
-                        }
-                    })
-                    .into_any()
+            {dyn_view(move || match loaded::<Vec<OwnershipPeriod>>(owners) {
+                None => ().into_any(),
+                Some(Err(error)) => view! { <ErrorBox error=error/> }.into_any(),
+                Some(Ok(periods)) => view! { <ol class="owners" inner_html=move || owners_html(&periods, lang.get())></ol> }.into_any(),
             })}
         </section>
     }
+}
+
+/// Ownership periods as HTML list items, the current owner first.
+fn owners_html(periods: &[OwnershipPeriod], lang: Lang) -> String {
+    // The server lists the oldest first.
+    periods
+        .iter()
+        .rev()
+        .map(|p| {
+            let end = p
+                .valid_to
+                .map(|t| i18n::format_datetime(t, lang))
+                .unwrap_or_else(|| T::UntilNow.get(lang).to_owned());
+            let current = if p.valid_to.is_none() {
+                badge_html("badge-info", T::CurrentOwner.get(lang))
+            } else {
+                String::new()
+            };
+            format!(
+                "<li class=\"owner-period\"><strong>{}</strong> <span class=\"muted\">{} – {end}</span> {current}</li>",
+                esc(&p.account_manager_name),
+                i18n::format_datetime(p.valid_from, lang),
+            )
+        })
+        .collect()
 }
 
 /// The client's change history (audit trail), newest first.
