@@ -68,4 +68,3 @@ async fn api_routes_refuse_missing_and_forged_tokens(app: &TestApp) {
     }
 }
 db_test!(api_routes_refuse_missing_and_forged_tokens);
-

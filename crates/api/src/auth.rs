@@ -5,8 +5,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use argon2::password_hash::{
     rand_core::{OsRng, RngCore},
@@ -17,13 +17,13 @@ use chrono::{DateTime, Utc};
 use domain::error::ErrorCode;
 use domain::integrator::{actor_name, IntegratorToken, TokenScope, TOKEN_PREFIX};
 use domain::org::{DataScope, Role, UserInfo};
-use std::future::{ready, Ready};
 use jsonwebtoken::{
     decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::future::{ready, Ready};
 use std::sync::{Mutex, PoisonError};
 use uuid::Uuid;
 

@@ -281,6 +281,36 @@ fn user_active_model(id: Uuid, w: &UserWrite) -> users::ActiveModel {
     }
 }
 
+fn unit_active_model(unit: &OrgUnit) -> org_units::ActiveModel {
+    org_units::ActiveModel {
+        id: Set(unit.id),
+        parent_id: Set(unit.parent_id),
+        level: Set(unit.level.code().to_owned()),
+        name: Set(unit.name.clone()),
+        code: Set(unit.code.clone()),
+        base_lat: Set(unit.base_lat),
+        base_lon: Set(unit.base_lon),
+        ..Default::default()
+    }
+}
+
+/// Sub-units, people and clients still attached to unit `id`.
+async fn unit_usage<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(u64, u64, u64), StoreError> {
+    let children = org_units::Entity::find()
+        .filter(org_units::Column::ParentId.eq(id))
+        .count(conn)
+        .await?;
+    let people = users::Entity::find()
+        .filter(users::Column::OrgUnitId.eq(id))
+        .count(conn)
+        .await?;
+    let clients = clients::Entity::find()
+        .filter(clients::Column::OrgUnitId.eq(id))
+        .count(conn)
+        .await?;
+    Ok((children, people, clients))
+}
+
 async fn end_sessions<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
@@ -463,19 +493,12 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin().await?;
-        org_units::Entity::insert(org_units::ActiveModel {
-            id: Set(unit.id),
-            parent_id: Set(unit.parent_id),
-            level: Set(unit.level.code().to_owned()),
-            name: Set(unit.name.clone()),
-            code: Set(unit.code.clone()),
-            base_lat: Set(unit.base_lat),
-            base_lon: Set(unit.base_lon),
-            created_at: Set(now),
-        })
-        .exec_without_returning(&tx)
-        .await
-        .map_err(|e| map_unique(e, &["code"]))?;
+        let mut model = unit_active_model(unit);
+        model.created_at = Set(now);
+        org_units::Entity::insert(model)
+            .exec_without_returning(&tx)
+            .await
+            .map_err(|e| map_unique(e, &["code"]))?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -488,22 +511,13 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin().await?;
-        org_units::Entity::update(org_units::ActiveModel {
-            id: Set(unit.id),
-            parent_id: Set(unit.parent_id),
-            level: Set(unit.level.code().to_owned()),
-            name: Set(unit.name.clone()),
-            code: Set(unit.code.clone()),
-            base_lat: Set(unit.base_lat),
-            base_lon: Set(unit.base_lon),
-            ..Default::default()
-        })
-        .exec(&tx)
-        .await
-        .map_err(|e| match e {
-            DbErr::RecordNotUpdated => StoreError::NotFound,
-            e => map_unique(e, &["code"]),
-        })?;
+        org_units::Entity::update(unit_active_model(unit))
+            .exec(&tx)
+            .await
+            .map_err(|e| match e {
+                DbErr::RecordNotUpdated => StoreError::NotFound,
+                e => map_unique(e, &["code"]),
+            })?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
         // Users carry their unit's name.
@@ -513,37 +527,15 @@ impl Store {
 
     /// What still hangs on an org unit: (sub-units, people, clients).
     pub async fn org_unit_usage(&self, id: Uuid) -> Result<(u64, u64, u64), StoreError> {
-        let children = org_units::Entity::find()
-            .filter(org_units::Column::ParentId.eq(id))
-            .count(&self.db)
-            .await?;
-        let people = users::Entity::find()
-            .filter(users::Column::OrgUnitId.eq(id))
-            .count(&self.db)
-            .await?;
-        let clients = clients::Entity::find()
-            .filter(clients::Column::OrgUnitId.eq(id))
-            .count(&self.db)
-            .await?;
-        Ok((children, people, clients))
+        unit_usage(&self.db, id).await
     }
 
     /// Deletes an org unit that nothing hangs on, with its audit entry; `false` when something
     /// was attached after all (checked again inside the transaction).
     pub async fn delete_org_unit(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, StoreError> {
         let tx = self.db.begin().await?;
-        let in_use = org_units::Entity::find()
-            .filter(org_units::Column::ParentId.eq(id))
-            .count(&tx)
-            .await?
-            + users::Entity::find()
-                .filter(users::Column::OrgUnitId.eq(id))
-                .count(&tx)
-                .await?
-            + clients::Entity::find()
-                .filter(clients::Column::OrgUnitId.eq(id))
-                .count(&tx)
-                .await?;
+        let (children, people, clients) = unit_usage(&tx, id).await?;
+        let in_use = children + people + clients;
         if in_use > 0 {
             return Ok(false);
         }

@@ -146,7 +146,11 @@ async fn main() -> anyhow::Result<()> {
             .json(&serde_json::json!({ "username": "leader", "password": "Demo@2026" }))
             .send()
             .await?;
-        anyhow::ensure!(response.status().is_success(), "sign-in: {}", response.status());
+        anyhow::ensure!(
+            response.status().is_success(),
+            "sign-in: {}",
+            response.status()
+        );
         response.bytes().await?;
         sign_ins.push(started.elapsed());
     }

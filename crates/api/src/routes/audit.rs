@@ -1,8 +1,8 @@
 //! The audit log (administrators). Read-only: the API has no way to edit or delete entries.
 
-use crate::guard::Admin;
 use crate::error::ApiResult;
 use crate::extract::{parse_opt, parse_paging};
+use crate::guard::Admin;
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};

@@ -293,12 +293,7 @@ pub async fn get_client(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let scope = auth.scope(&state.store.org_tree().await?);
-    let client = state
-        .store
-        .client(*id, &scope)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let client = visible_client(&state, &auth, *id).await?;
     let sales = state
         .store
         .sales_summary(client.id, state.clock.now().date_naive())
@@ -319,6 +314,16 @@ pub async fn get_client(
         client.masked()
     };
     Ok(HttpResponse::Ok().json(ClientDetail { client, sales }))
+}
+
+/// Client `id` if the caller may see it; 404 otherwise (whether it exists or not).
+async fn visible_client(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<Client, ApiError> {
+    let scope = auth.scope(&state.store.org_tree().await?);
+    state
+        .store
+        .client(id, &scope)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// Checks what only the database knows: the org unit is a county, the account manager is an
@@ -518,12 +523,7 @@ pub async fn client_history(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let scope = auth.scope(&state.store.org_tree().await?);
-    let client = state
-        .store
-        .client(*id, &scope)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let client = visible_client(&state, &auth, *id).await?;
     let filter = store::AuditFilter {
         entity: Some("client".to_owned()),
         entity_id: Some(client.id),
@@ -563,11 +563,6 @@ pub async fn client_owners(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let scope = auth.scope(&state.store.org_tree().await?);
-    let client = state
-        .store
-        .client(*id, &scope)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let client = visible_client(&state, &auth, *id).await?;
     Ok(HttpResponse::Ok().json(state.store.ownership(client.id).await?))
 }
