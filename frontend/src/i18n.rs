@@ -270,6 +270,7 @@ dictionary! {
     EntityPassword => "密码", "Password";
     EntityOrgUnit => "组织单元", "Org unit";
     EntityToken => "集成令牌", "Integrator token";
+    EntitySsoSignIn => "统一身份认证登录", "Single sign-on";
     ChangeCount => "{} 处变更", "changes: {}";
     NoAuditEntries => "没有符合条件的审计记录", "No audit entries match these filters";
     OpenClient => "查看客户", "Open the client";

@@ -25,12 +25,13 @@ const PER_PAGE: u64 = 50;
 const KEYS: [&str; 6] = ["entity", "entity_id", "actor_id", "action", "from", "to"];
 
 /// Kinds of record the server audits, with their names.
-const ENTITIES: [(&str, T); 5] = [
+const ENTITIES: [(&str, T); 6] = [
     ("client", T::EntityClient),
     ("user", T::EntityUser),
     ("user_password", T::EntityPassword),
     ("org_unit", T::EntityOrgUnit),
     ("integrator_token", T::EntityToken),
+    ("sso_sign_in", T::EntitySsoSignIn),
 ];
 
 /// `/audit`.
