@@ -274,22 +274,11 @@ fn enc(value: &str) -> String {
 /// The query string (without `?`) of a client list query; defaults are left out so URLs stay
 /// short. The list page uses the same string in its own URL, so links and the API agree.
 pub fn client_query_string(query: &ClientQuery) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        parts.push(format!("q={}", enc(q)));
-    }
-    if let Some(id) = query.org_unit_id {
-        parts.push(format!("org_unit_id={id}"));
-    }
-    if let Some(c) = query.category {
-        parts.push(format!("category={}", c.code()));
-    }
-    if let Some(i) = query.industry {
-        parts.push(format!("industry={}", i.code()));
-    }
-    if let Some(id) = query.account_manager_id {
-        parts.push(format!("account_manager_id={id}"));
-    }
+    let mut parts: Vec<String> = query
+        .filter_pairs()
+        .into_iter()
+        .map(|(key, value)| format!("{key}={}", enc(&value)))
+        .collect();
     if let Some(s) = query.sort {
         parts.push(format!("sort={}", enc(s.code())));
     }

@@ -215,7 +215,7 @@ async fn the_secret_is_shown_once_and_stored_only_as_its_hash(app: &TestApp) {
         .expect("rows");
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
-    assert_eq!(row.token_hash, api::auth::integrator_token_hash(&secret));
+    assert_eq!(row.token_hash, api::auth::sha256_hex(&secret));
     assert_eq!(row.token_hash.len(), 64);
     for stored in [&row.name, &row.hint, &row.token_hash, &row.created_by_name] {
         assert!(!stored.contains(random_part), "{stored}");

@@ -9,8 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use argon2::password_hash::{
-    rand_core::{OsRng, RngCore},
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
@@ -147,14 +146,6 @@ impl AuthUser {
         }
         DataScope::for_user(self.user.role, self.user.id, self.user.org_unit_id, tree)
     }
-
-    /// Refuses roles that may only read.
-    pub fn require_writer(&self) -> Result<(), ApiError> {
-        match self.user.role {
-            Role::Viewer => Err(ApiError::Forbidden),
-            _ => Ok(()),
-        }
-    }
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
@@ -185,27 +176,28 @@ pub fn required_scope(method: &str, pattern: &str) -> Option<TokenScope> {
         .map(|(_, _, scope)| *scope)
 }
 
-/// A new integrator token secret: [`TOKEN_PREFIX`] and 32 random bytes from the operating
-/// system, hex-encoded (256 bits: nothing to guess, so a plain SHA-256 suffices to store it).
-pub fn new_integrator_secret() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    OsRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("no randomness: {e}")))?;
-    let mut secret = String::with_capacity(TOKEN_PREFIX.len() + 64);
-    secret.push_str(TOKEN_PREFIX);
-    for b in bytes {
-        secret.push_str(&format!("{b:02x}"));
-    }
-    Ok(secret)
+/// `bytes` random bytes (from a CSPRNG seeded by the operating system) in lower-case hex: the
+/// secret part of refresh tokens, integrator tokens, SSO states and tickets, the JWT key.
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buffer = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buffer);
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What is stored of an integrator token secret: its SHA-256, hex.
-pub fn integrator_token_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
+/// SHA-256 of `text` in lower-case hex: how token, ticket and state secrets are stored (they
+/// are high-entropy random, so a fast hash is the right one).
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// A new integrator token secret: [`TOKEN_PREFIX`] and 32 random bytes, hex-encoded (256 bits:
+/// nothing to guess, so [`sha256_hex`] suffices to store it).
+pub fn new_integrator_secret() -> String {
+    format!("{TOKEN_PREFIX}{}", random_hex(32))
 }
 
 /// Per-token request budgets and last-use bookkeeping of integrator tokens, in memory (one
@@ -273,7 +265,7 @@ async fn integrator_caller(
     let now = state.clock.now();
     let token = state
         .store
-        .integrator_token_by_hash(&integrator_token_hash(secret))
+        .integrator_token_by_hash(&sha256_hex(secret))
         .await?
         .ok_or(ApiError::Unauthorized(ErrorCode::Unauthorized))?;
     if token.revoked_at.is_some() {
@@ -501,16 +493,16 @@ mod tests {
 
     #[test]
     fn integrator_secrets_are_prefixed_random_and_stored_only_as_hashes() {
-        let a = new_integrator_secret().expect("secret");
-        let b = new_integrator_secret().expect("secret");
+        let a = new_integrator_secret();
+        let b = new_integrator_secret();
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
         assert_ne!(a, b);
-        let hash = integrator_token_hash(&a);
+        let hash = sha256_hex(&a);
         assert_eq!(hash.len(), 64);
         assert!(!hash.contains(&a[TOKEN_PREFIX.len()..]));
-        assert_eq!(hash, integrator_token_hash(&a));
-        assert_ne!(hash, integrator_token_hash(&b));
+        assert_eq!(hash, sha256_hex(&a));
+        assert_ne!(hash, sha256_hex(&b));
     }
 
     fn at(secs: i64) -> DateTime<Utc> {

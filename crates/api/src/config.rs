@@ -1,6 +1,5 @@
 //! Configuration from the environment, with safe defaults (documented in README).
 
-use rand::RngCore;
 use std::path::{Path, PathBuf};
 
 /// Server settings.
@@ -68,9 +67,7 @@ fn secret_from_data_dir(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
             return Ok(existing.as_bytes().to_vec());
         }
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::auth::random_hex(32);
     std::fs::write(&path, &hex).map_err(err)?;
     #[cfg(unix)]
     {

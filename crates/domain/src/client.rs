@@ -573,6 +573,28 @@ pub struct ClientQuery {
 }
 
 impl ClientQuery {
+    /// The filters that are set, as (parameter, value) in the order URLs list them, values not
+    /// yet percent-encoded (the list page's URL, API calls and the export's audit entry use it).
+    pub fn filter_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            pairs.push(("q", q.to_owned()));
+        }
+        if let Some(id) = self.org_unit_id {
+            pairs.push(("org_unit_id", id.to_string()));
+        }
+        if let Some(c) = self.category {
+            pairs.push(("category", c.code().to_owned()));
+        }
+        if let Some(i) = self.industry {
+            pairs.push(("industry", i.code().to_owned()));
+        }
+        if let Some(id) = self.account_manager_id {
+            pairs.push(("account_manager_id", id.to_string()));
+        }
+        pairs
+    }
+
     /// Validates raw paging values into a query; errors name `page` / `per_page`.
     pub fn paging(
         page: Option<u64>,

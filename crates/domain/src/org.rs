@@ -433,15 +433,7 @@ fn check_user_contacts(
         check_text(errors, "employee_id", id, MAX_EMPLOYEE_ID);
     }
     if let Some(email) = email {
-        let parts: Vec<&str> = email.split('@').collect();
-        let plausible = email.chars().count() <= MAX_EMAIL
-            && parts.len() == 2
-            && !parts[0].is_empty()
-            && parts[1].contains('.')
-            && !parts[1].starts_with('.')
-            && !parts[1].ends_with('.')
-            && !email.chars().any(char::is_whitespace);
-        if !plausible {
+        if email.chars().count() > MAX_EMAIL || !crate::validation::is_email(email) {
             errors.push(FieldError::invalid_value(
                 "email",
                 "not an e-mail address",

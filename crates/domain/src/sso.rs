@@ -95,7 +95,7 @@ pub fn identity_from_claims(
     let email = claim_text(claims, email_claim)
         .filter(|_| !unverified)
         .map(|e| e.to_lowercase())
-        .filter(|e| e.chars().count() <= MAX_EMAIL && looks_like_email(e));
+        .filter(|e| e.chars().count() <= MAX_EMAIL && crate::validation::is_email(e));
     if employee_id.is_none() && email.is_none() {
         return Err(SsoErrorCode::MissingIdentity);
     }
@@ -108,18 +108,6 @@ pub fn identity_from_claims(
         email,
         display_name,
     })
-}
-
-fn looks_like_email(text: &str) -> bool {
-    match text.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !text.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 /// The username of someone provisioned on first sign-on: the first of their employee id, the

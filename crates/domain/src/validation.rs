@@ -155,3 +155,19 @@ pub fn check_optional_text(errors: &mut ValidationErrors, field: &str, value: &s
         errors.push(FieldError::too_long(field, max));
     }
 }
+
+/// Whether `text` has the shape of an e-mail address: one `@` with something before it, a
+/// dotted domain after it that neither starts nor ends with a dot, and no white space.
+pub fn is_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}

@@ -153,29 +153,6 @@ impl Store {
         }
         Ok(user)
     }
-
-    /// Active users, optionally of one role and within some org units, by display name.
-    pub async fn users(
-        &self,
-        role: Option<Role>,
-        units: Option<&[Uuid]>,
-    ) -> Result<Vec<UserInfo>, StoreError> {
-        let mut query = users::Entity::find().filter(users::Column::Active.eq(true));
-        if let Some(role) = role {
-            query = query.filter(users::Column::Role.eq(role.code()));
-        }
-        if let Some(units) = units {
-            query = query.filter(users::Column::OrgUnitId.is_in(units.iter().copied()));
-        }
-        query
-            .find_also_related(org_units::Entity)
-            .order_by_asc(users::Column::Username)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|(u, unit)| to_user(u, unit.map(|u| u.name).unwrap_or_default()))
-            .collect()
-    }
 }
 
 /// The fields of a user that administrators write (the password hash travels separately).

@@ -1,7 +1,7 @@
 //! Sign-in, refresh, sign-out, password change and the signed-in user.
 
 use crate::audit::RequestMeta;
-use crate::auth::{hash_password, verify_password, AuthUser};
+use crate::auth::{hash_password, random_hex, sha256_hex, verify_password, AuthUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::state::AppState;
@@ -15,27 +15,15 @@ use domain::auth::{
 use domain::error::ErrorCode;
 use domain::org::UserInfo;
 use domain::{FieldError, ValidationErrors};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use store::{NewSession, RefreshOutcome};
 use uuid::Uuid;
 
 /// A fresh refresh token: `<id>.<secret>`; only the SHA-256 of the secret is stored.
 fn new_refresh_token() -> (Uuid, String, String) {
     let id = Uuid::new_v4();
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = random_hex(32);
     let hash = sha256_hex(&secret);
     (id, format!("{id}.{secret}"), hash)
-}
-
-/// SHA-256 of `text` in lower-case hex: how tokens, tickets and states are stored.
-pub(crate) fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn session_response(

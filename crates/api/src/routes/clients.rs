@@ -211,22 +211,11 @@ pub async fn export_clients(
 
 /// The filters of a list query in words, for the audit trail of an export.
 pub fn describe_query(query: &ClientQuery) -> String {
-    let mut parts = Vec::new();
-    if let Some(q) = &query.q {
-        parts.push(format!("q={q}"));
-    }
-    if let Some(unit) = query.org_unit_id {
-        parts.push(format!("org_unit_id={unit}"));
-    }
-    if let Some(c) = query.category {
-        parts.push(format!("category={c}"));
-    }
-    if let Some(i) = query.industry {
-        parts.push(format!("industry={i}"));
-    }
-    if let Some(m) = query.account_manager_id {
-        parts.push(format!("account_manager_id={m}"));
-    }
+    let mut parts: Vec<String> = query
+        .filter_pairs()
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
     if query.unit_view {
         parts.push("view=unit".to_owned());
     }

@@ -19,10 +19,11 @@
 //! attacker's own sign-on) does nothing when planted in another.
 
 use crate::audit::RequestMeta;
+use crate::auth::{random_hex, sha256_hex};
 use crate::config::{SsoSettings, UnknownIdentity};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
-use crate::routes::auth::{issue_session, sha256_hex};
+use crate::routes::auth::issue_session;
 use crate::state::AppState;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header;
@@ -40,7 +41,6 @@ use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::{NewSsoRequest, NewSsoTicket, Store, StoreError, UserWrite};
@@ -149,13 +149,6 @@ impl SsoProvider {
             secure_cookie: settings.redirect_url.starts_with("https://"),
         })
     }
-}
-
-/// Random bytes in hex.
-fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn binding_cookie(value: &str, secure: bool, max_age: CookieDuration) -> Cookie<'static> {

@@ -3,13 +3,13 @@
 //! request (scope table, rate limit) lives with the other credentials in `crate::auth`.
 
 use crate::audit::RequestMeta;
-use crate::auth::{integrator_token_hash, new_integrator_secret};
+use crate::auth::{new_integrator_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::guard::Admin;
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::Duration;
 use domain::audit::{field_changes, AuditAction, FieldChange};
 use domain::integrator::{hint_of, CreatedIntegratorToken, IntegratorToken, NewIntegratorToken};
@@ -91,20 +91,15 @@ fn audit_json(token: &IntegratorToken) -> serde_json::Value {
 )]
 #[post("/integrator-tokens")]
 pub async fn create_integrator_token(
-    req: HttpRequest,
-    payload: web::Payload,
+    Admin(auth): Admin,
     state: web::Data<AppState>,
     meta: RequestMeta,
+    body: ValidJson<NewIntegratorToken>,
 ) -> ApiResult<HttpResponse> {
-    // Who is asking is settled before the body is read, so a caller who may not create tokens
-    // always gets 401/403, never a verdict on their body.
-    let Admin(auth) = Admin::extract(&req).await?;
-    let body =
-        ValidJson::<NewIntegratorToken>::from_request(&req, &mut payload.into_inner()).await?;
     let new = body.0.normalized();
     new.validate()?;
     let now = state.clock.now();
-    let secret = new_integrator_secret()?;
+    let secret = new_integrator_secret();
     let token = IntegratorToken {
         id: Uuid::new_v4(),
         name: new.name.clone(),
@@ -128,12 +123,7 @@ pub async fn create_integrator_token(
     );
     let stored = state
         .store
-        .insert_integrator_token(
-            &token,
-            auth.user.id,
-            &integrator_token_hash(&secret),
-            &audit,
-        )
+        .insert_integrator_token(&token, auth.user.id, &sha256_hex(&secret), &audit)
         .await?;
     if !stored {
         return Err(ApiError::field(FieldError::new(
