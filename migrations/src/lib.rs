@@ -8,6 +8,7 @@ mod m20261123_000003_sessions;
 mod m20261123_000004_org_admin;
 mod m20261123_000005_integrator_tokens;
 mod m20261123_000006_sso;
+mod m20261123_000007_archives;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_org_admin::Migration),
             Box::new(m20261123_000005_integrator_tokens::Migration),
             Box::new(m20261123_000006_sso::Migration),
+            Box::new(m20261123_000007_archives::Migration),
         ]
     }
 }

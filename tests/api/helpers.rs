@@ -99,6 +99,9 @@ pub async fn spawn_app_with_settings(
         refresh_token_ttl_secs: 30 * 24 * 3600,
         frontend_dir: dir.0.join("no-frontend"),
         max_json_bytes: 64 * 1024,
+        files: store::files::FileStoreConfig::Local(dir.0.join("files")),
+        max_upload_bytes: 2 * 1024 * 1024,
+        run_jobs: false,
         sso: None,
     };
     customise(&mut settings);

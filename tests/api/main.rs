@@ -3,12 +3,16 @@
 mod helpers;
 
 mod access;
+mod archive;
 mod audit;
 mod auth;
 mod bad_input;
+mod card_export;
 mod clients;
+mod documents;
 mod org_admin;
 mod platform;
 mod sessions;
 mod sso;
+mod tasks;
 mod tokens;

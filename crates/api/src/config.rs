@@ -23,6 +23,12 @@ pub struct Settings {
     pub max_json_bytes: usize,
     /// Single sign-on through an OAuth 2.0 provider; `None` when `YGJ_SSO_CLIENT_ID` is unset.
     pub sso: Option<SsoSettings>,
+    /// Where document pages and photos go: `YGJ_DATA_DIR/files`, or S3 when `YGJ_S3_BUCKET` is set.
+    pub files: store::files::FileStoreConfig,
+    /// Largest accepted file in an upload, bytes (`YGJ_MAX_UPLOAD_MB`, default 20).
+    pub max_upload_bytes: usize,
+    /// Whether this process runs the scheduled jobs (`YGJ_JOBS=off` turns them off).
+    pub run_jobs: bool,
 }
 
 /// Why the settings could not be made.
@@ -121,7 +127,6 @@ impl Settings {
         Ok(Settings {
             database_url,
             bind: var("YGJ_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
-            data_dir,
             jwt_secret,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
@@ -130,7 +135,41 @@ impl Settings {
             ),
             max_json_bytes: 2 * 1024 * 1024,
             sso: SsoSettings::from_env()?,
+            files: files_from_env(&data_dir),
+            max_upload_bytes: upload_limit()?,
+            run_jobs: !matches!(var("YGJ_JOBS").as_deref(), Some("off" | "false" | "0")),
+            data_dir,
         })
+    }
+}
+
+/// The file store from `YGJ_S3_BUCKET`, `YGJ_S3_ENDPOINT`, `YGJ_S3_REGION`,
+/// `YGJ_S3_ACCESS_KEY_ID`, `YGJ_S3_SECRET_ACCESS_KEY`, `YGJ_S3_PREFIX`; without a bucket, the
+/// `files` directory under the data directory.
+fn files_from_env(data_dir: &Path) -> store::files::FileStoreConfig {
+    match var("YGJ_S3_BUCKET") {
+        Some(bucket) => store::files::FileStoreConfig::S3 {
+            bucket,
+            endpoint: var("YGJ_S3_ENDPOINT"),
+            region: var("YGJ_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+            access_key_id: var("YGJ_S3_ACCESS_KEY_ID").unwrap_or_default(),
+            secret_access_key: var("YGJ_S3_SECRET_ACCESS_KEY").unwrap_or_default(),
+            prefix: var("YGJ_S3_PREFIX").unwrap_or_default(),
+        },
+        None => store::files::FileStoreConfig::Local(data_dir.join("files")),
+    }
+}
+
+fn upload_limit() -> Result<usize, ConfigError> {
+    match var("YGJ_MAX_UPLOAD_MB") {
+        None => Ok(20 * 1024 * 1024),
+        Some(text) => match text.parse::<usize>() {
+            Ok(mb) if (1..=1024).contains(&mb) => Ok(mb * 1024 * 1024),
+            _ => Err(ConfigError::Invalid {
+                name: "YGJ_MAX_UPLOAD_MB",
+                reason: "must be a whole number of megabytes from 1 to 1024".into(),
+            }),
+        },
     }
 }
 

@@ -51,3 +51,22 @@ impl FromRequest for Writer {
         guarded(req, payload, |role| role != Role::Viewer, Writer)
     }
 }
+
+/// A signed-in director, leader or administrator: the people who review documents and visits
+/// and dispatch work to account managers (others: 403).
+#[derive(Debug, Clone)]
+pub struct Reviewer(pub AuthUser);
+
+impl FromRequest for Reviewer {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        guarded(
+            req,
+            payload,
+            |role| matches!(role, Role::Director | Role::Leader | Role::Admin),
+            Reviewer,
+        )
+    }
+}

@@ -57,6 +57,12 @@ struct ApiV1;
         (path = "/api/v1", api = ApiV1),
         (path = "/api/v1", api = routes::tokens::Api),
         (path = "/api/v1", api = routes::sso::Api),
+        (path = "/api/v1", api = routes::documents::Api),
+        (path = "/api/v1", api = routes::archive::Api),
+        (path = "/api/v1", api = routes::compliance::Api),
+        (path = "/api/v1", api = routes::tasks::Api),
+        (path = "/api/v1", api = routes::card::Api),
+        (path = "/api/v1", api = routes::export::Api),
     ),
     modifiers(&BearerAuth),
     tags(

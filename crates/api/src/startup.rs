@@ -46,6 +46,8 @@ impl Application {
             dummy_hash,
             integrator_usage: Default::default(),
             sso,
+            files: store::files::FileStore::open(&settings.files)?,
+            max_upload_bytes: settings.max_upload_bytes,
         });
         let assets = web::Data::new(StaticAssets::load(&settings.frontend_dir));
         let limit = settings.max_json_bytes;

@@ -22,4 +22,8 @@ pub struct AppState {
     pub integrator_usage: std::sync::Arc<crate::auth::IntegratorUsage>,
     /// The single sign-on provider; `None` when single sign-on is off.
     pub sso: Option<std::sync::Arc<crate::routes::sso::SsoProvider>>,
+    /// Document pages and photos.
+    pub files: store::files::FileStore,
+    /// Largest accepted file in an upload, bytes.
+    pub max_upload_bytes: usize,
 }

@@ -58,16 +58,19 @@ pub enum Lang {
     En,
 }
 
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod error;
 pub mod export;
 pub mod geo;
+pub mod grading;
 pub mod integrator;
 pub mod org;
 pub mod sales;
 pub mod sso;
+pub mod task;
 pub mod uscc;
 pub mod validation;
 

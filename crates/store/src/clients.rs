@@ -49,7 +49,10 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-fn scoped(mut select: Select<clients::Entity>, scope: &DataScope) -> Select<clients::Entity> {
+pub(crate) fn scoped(
+    mut select: Select<clients::Entity>,
+    scope: &DataScope,
+) -> Select<clients::Entity> {
     match scope {
         DataScope::All => {}
         DataScope::Units(units) => {

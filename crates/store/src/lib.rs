@@ -1,16 +1,20 @@
 //! The store: sea-orm entities and queries. The only code that knows SQL; it returns domain types.
 
+mod archive;
 mod audit;
 mod clients;
 mod demo;
 pub mod entity;
+pub mod files;
 mod org;
 mod sales;
 mod session_cache;
 mod sessions;
 mod sso;
+pub mod tasks;
 mod tokens;
 
+pub use archive::{ArchiveFilter, REQUIREMENTS_KIND};
 pub use audit::AuditFilter;
 pub use demo::{DemoLoad, NewUser};
 pub use org::{Credentials, UserFilter, UserWrite};

@@ -1,11 +1,17 @@
 //! HTTP handlers, grouped by resource.
 
+pub mod archive;
 pub mod audit;
 pub mod auth;
+pub mod card;
 pub mod clients;
+pub mod compliance;
+pub mod documents;
+pub mod export;
 pub mod health;
 pub mod org;
 pub mod sso;
+pub mod tasks;
 pub mod tokens;
 
 use actix_web::web;
@@ -35,5 +41,11 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .service(clients::client_owners)
         .service(audit::list_audit)
         .configure(tokens::configure)
-        .configure(sso::configure);
+        .configure(sso::configure)
+        .configure(documents::configure)
+        .configure(archive::configure)
+        .configure(compliance::configure)
+        .configure(tasks::configure)
+        .configure(card::configure)
+        .configure(export::configure);
 }

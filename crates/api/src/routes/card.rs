@@ -1,0 +1,14 @@
+//! (being built) routes for card.
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+/// The routes of this module, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths())]
+pub struct Api;
+
+/// Registers the routes of this module.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let _ = cfg;
+}

@@ -1,0 +1,1 @@
+//! API tests: card_export (being built).
