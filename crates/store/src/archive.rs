@@ -31,6 +31,17 @@ pub struct ArchiveFilter {
     pub client_ids: Option<Vec<Uuid>>,
 }
 
+/// (id, client, type, review state, valid-to, covers diesel, uploaded at).
+type DocRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    Option<NaiveDate>,
+    bool,
+    DateTime<Utc>,
+);
+
 #[derive(Debug, FromQueryResult)]
 struct FactsRow {
     id: Uuid,
@@ -171,15 +182,7 @@ impl Store {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
 
         let mut docs: HashMap<Uuid, Vec<DocumentFacts>> = HashMap::new();
-        let doc_rows: Vec<(
-            Uuid,
-            Uuid,
-            String,
-            String,
-            Option<NaiveDate>,
-            bool,
-            DateTime<Utc>,
-        )> = documents::Entity::find()
+        let doc_rows: Vec<DocRow> = documents::Entity::find()
             .select_only()
             .columns([
                 documents::Column::Id,
