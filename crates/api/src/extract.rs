@@ -84,16 +84,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                         "body：无法读取请求体",
                     )),
                 })?;
-            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-            let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-                ApiError::MalformedJson(json_field_error(&e.path().to_string(), e.inner()))
-            })?;
-            deserializer
-                .end()
-                .map_err(|e| ApiError::MalformedJson(json_field_error("", &e)))?;
-            Ok(ValidJson(value))
+            Ok(ValidJson(parse_json_bytes(&bytes)?))
         })
     }
+}
+
+/// Parses a JSON body naming the failing field's path.
+fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| ApiError::MalformedJson(json_field_error(&e.path().to_string(), e.inner())))?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::MalformedJson(json_field_error("", &e)))?;
+    Ok(value)
+}
+
+/// Parses a body read as `web::Bytes` the way [`ValidJson`] would. For handlers that must
+/// check the record's scope (404) before judging the body, so the answer does not depend on
+/// which of them fails first.
+pub fn parse_json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    if !is_json(req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse_json_bytes(bytes)
 }
 
 /// The JSON body limit in bytes (app data); the payload extractor enforces the same number.

@@ -1186,3 +1186,30 @@ impl ClientArchiveFacts {
                 })
     }
 }
+
+/// A client's documents with its archive status (the documents tab).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientDocuments {
+    /// Archive status by type.
+    pub archive: ArchiveStatus,
+    /// Every version, newest first.
+    pub documents: Vec<Document>,
+}
+
+/// One page of documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentPage {
+    /// Rows.
+    pub items: Vec<Document>,
+    /// Matching rows over all pages.
+    pub total: u64,
+    /// Page from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+}
+
+/// Largest number of pages in one document.
+pub const MAX_PAGES: usize = 20;
