@@ -1,1 +1,286 @@
-//! Scheduled jobs (being built).
+//! Scheduled jobs. Each job is a plain `async fn` taking the store and the date it evaluates,
+//! so tests and the on-demand admin action call it with a chosen date; only [`start_scheduler`]
+//! knows about cron.
+
+use crate::state::AppState;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::archive::{expiry_tier, renew_task_levels, ClientArchiveFacts, DocumentFacts};
+use domain::archive::{DocumentType, ReviewState};
+use domain::org::{DataScope, Role};
+use domain::task::{AssigneeLevel, JobReport, TaskKind, TaskSource};
+use std::collections::HashMap;
+use std::time::Instant;
+use store::tasks::{renew_dedupe_key, Escalation, NewTask};
+use store::{Store, StoreError, UserFilter};
+use tokio_cron_scheduler::{Job, JobScheduler};
+use uuid::Uuid;
+
+/// Names of the jobs that can be run on demand.
+pub const JOBS: &[&str] = &[EXPIRY_ALERTS];
+
+/// The daily licence-expiry alerts.
+pub const EXPIRY_ALERTS: &str = "expiry_alerts";
+
+/// Clients per batch of the expiry job: one page of facts, one transaction of writes.
+const PAGE: u64 = 1000;
+
+/// Runs the job called `name` for `as_of`; `None` when there is no such job.
+pub async fn run_job(
+    store: &Store,
+    name: &str,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Option<Result<JobReport, StoreError>> {
+    match name {
+        EXPIRY_ALERTS => Some(expiry_alerts(store, as_of, now).await),
+        _ => None,
+    }
+}
+
+/// Directors and leaders, by the unit they sit in, with the tree to walk upwards.
+struct Supervisors {
+    parent: HashMap<Uuid, Option<Uuid>>,
+    directors: HashMap<Uuid, Uuid>,
+    leaders: HashMap<Uuid, Uuid>,
+}
+
+impl Supervisors {
+    async fn load(store: &Store) -> Result<Self, StoreError> {
+        let parent = store.org_tree().await?.into_iter().collect();
+        let mut directors = HashMap::new();
+        let mut leaders = HashMap::new();
+        for (role, map) in [
+            (Role::Director, &mut directors),
+            (Role::Leader, &mut leaders),
+        ] {
+            let filter = UserFilter {
+                role: Some(role),
+                active: Some(true),
+                ..Default::default()
+            };
+            // The first active one per unit (the store orders them), so picks are stable.
+            for user in store.user_records(&filter).await? {
+                map.entry(user.org_unit_id).or_insert(user.id);
+            }
+        }
+        Ok(Self {
+            parent,
+            directors,
+            leaders,
+        })
+    }
+
+    /// The nearest holder of `level` at or above `unit`.
+    fn nearest(&self, unit: Uuid, level: AssigneeLevel) -> Option<Uuid> {
+        let map = match level {
+            AssigneeLevel::Director => &self.directors,
+            AssigneeLevel::Leader => &self.leaders,
+            AssigneeLevel::AccountManager => return None,
+        };
+        let mut at = Some(unit);
+        while let Some(u) = at {
+            if let Some(user) = map.get(&u) {
+                return Some(*user);
+            }
+            at = self.parent.get(&u).copied().flatten();
+        }
+        None
+    }
+
+    fn assignees(
+        &self,
+        facts: &ClientArchiveFacts,
+        levels: &[AssigneeLevel],
+    ) -> Vec<(Uuid, AssigneeLevel)> {
+        levels
+            .iter()
+            .filter_map(|level| match level {
+                AssigneeLevel::AccountManager => Some((facts.account_manager_id, *level)),
+                AssigneeLevel::Director => {
+                    self.nearest(facts.org_unit_id, *level).map(|u| (u, *level))
+                }
+                // The leader in charge of the client's city (or the province).
+                AssigneeLevel::Leader => self
+                    .parent
+                    .get(&facts.org_unit_id)
+                    .copied()
+                    .flatten()
+                    .and_then(|city| self.nearest(city, *level))
+                    .map(|u| (u, *level)),
+            })
+            .collect()
+    }
+}
+
+/// The document of each type that alerts are about: the newest approved version with a
+/// valid-to (a long-term newest approval means nothing expires).
+fn current_approved(documents: &[DocumentFacts]) -> Vec<&DocumentFacts> {
+    let mut newest: HashMap<DocumentType, &DocumentFacts> = HashMap::new();
+    for doc in documents
+        .iter()
+        .filter(|d| d.review == ReviewState::Approved)
+    {
+        match newest.get(&doc.doc_type) {
+            Some(seen) if seen.uploaded_at >= doc.uploaded_at => {}
+            _ => {
+                newest.insert(doc.doc_type, doc);
+            }
+        }
+    }
+    let mut out: Vec<&DocumentFacts> = newest
+        .into_values()
+        .filter(|d| d.valid_to.is_some())
+        .collect();
+    out.sort_by_key(|d| d.doc_type);
+    out
+}
+
+fn renew_texts(
+    facts: &ClientArchiveFacts,
+    doc_type: DocumentType,
+    valid_to: NaiveDate,
+    as_of: NaiveDate,
+) -> (String, String, String, String) {
+    let days = (valid_to - as_of).num_days();
+    let title = format!("{}：{}续期", facts.client_name, doc_type.label_zh());
+    let title_en = format!(
+        "{}: renew the {}",
+        facts.client_name,
+        doc_type.label_en().to_lowercase()
+    );
+    let (detail, detail_en) = if days > 0 {
+        (
+            format!("{}有效期至 {valid_to}，还剩 {days} 天，请督促客户办理续期并上传新证照。", doc_type.label_zh()),
+            format!(
+                "The {} is valid until {valid_to}, {days} days from now; have the client renew it and upload the new one.",
+                doc_type.label_en().to_lowercase()
+            ),
+        )
+    } else {
+        (
+            format!("{}已于 {valid_to} 到期（已过 {} 天），请尽快办理续期并上传新证照。", doc_type.label_zh(), -days),
+            format!(
+                "The {} expired on {valid_to} ({} days ago); have the client renew it and upload the new one.",
+                doc_type.label_en().to_lowercase(),
+                -days
+            ),
+        )
+    };
+    (title, title_en, detail, detail_en)
+}
+
+/// Licence-expiry alerts for `as_of` (DESIGN §2.1): for each client's current approved
+/// document within 60 days of its valid-to (or past it), one renew-document task per
+/// (client, type, valid-to), held by the account manager; the director is added 7 days after
+/// expiry and the leader 30 days after. Re-running changes nothing that is already right and
+/// never re-creates a task that was closed.
+pub async fn expiry_alerts(
+    store: &Store,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<JobReport, StoreError> {
+    let started = Instant::now();
+    let supervisors = Supervisors::load(store).await?;
+    let existing = store.keyed_tasks("renew:").await?;
+    let mut report = JobReport {
+        job: EXPIRY_ALERTS.to_owned(),
+        as_of: Some(as_of),
+        ..Default::default()
+    };
+    let filter = store::ArchiveFilter::default();
+    let mut after = None;
+    loop {
+        let page = store
+            .archive_facts_page(&DataScope::All, &filter, as_of, after, PAGE)
+            .await?;
+        let last_page = (page.len() as u64) < PAGE;
+        after = page.last().map(|f| f.client_id);
+        let mut new_tasks = Vec::new();
+        let mut escalations: Vec<Escalation> = Vec::new();
+        for facts in &page {
+            report.examined += 1;
+            for doc in current_approved(&facts.documents) {
+                let Some(valid_to) = doc.valid_to else {
+                    continue;
+                };
+                let Some(tier) = expiry_tier(valid_to, as_of) else {
+                    continue;
+                };
+                let key = renew_dedupe_key(facts.client_id, doc.doc_type, valid_to);
+                let assignees = supervisors.assignees(facts, &renew_task_levels(valid_to, as_of));
+                match existing.get(&key) {
+                    Some(task) if !task.status.is_active() => {}
+                    Some(task) => {
+                        let add: Vec<(Uuid, AssigneeLevel)> = assignees
+                            .into_iter()
+                            .filter(|(user, _)| !task.assignees.contains(user))
+                            .collect();
+                        let tier_changed = task.tier.as_deref() != Some(tier.code());
+                        if !add.is_empty() || tier_changed {
+                            escalations.push((task.id, Some(tier.code().to_owned()), add));
+                        }
+                    }
+                    None => {
+                        let (title, title_en, detail, detail_en) =
+                            renew_texts(facts, doc.doc_type, valid_to, as_of);
+                        new_tasks.push(NewTask {
+                            id: Uuid::now_v7(),
+                            kind: TaskKind::RenewDocument,
+                            source: TaskSource::ExpiryAlert,
+                            client_id: facts.client_id,
+                            title,
+                            title_en,
+                            detail,
+                            detail_en,
+                            due_date: valid_to,
+                            tier: Some(tier.code().to_owned()),
+                            document_id: Some(doc.id),
+                            dedupe_key: Some(key),
+                            assignees,
+                            created_at: now,
+                        });
+                    }
+                }
+            }
+        }
+        if !new_tasks.is_empty() || !escalations.is_empty() {
+            report.created += store
+                .apply_task_batch(&new_tasks, &escalations, now)
+                .await?;
+            report.updated += escalations.len() as u64;
+        }
+        if last_page {
+            break;
+        }
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(
+        job = EXPIRY_ALERTS,
+        %as_of,
+        examined = report.examined,
+        created = report.created,
+        updated = report.updated,
+        elapsed_ms = report.elapsed_ms,
+        "job finished"
+    );
+    Ok(report)
+}
+
+/// Starts the scheduler: the expiry alerts daily at 02:00 China time (18:00 UTC). A failing
+/// run is logged and the server carries on.
+pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
+    let scheduler = JobScheduler::new().await?;
+    let job = Job::new_async("0 0 18 * * *", move |_id, _scheduler| {
+        let state = state.clone();
+        Box::pin(async move {
+            let now = state.clock.now();
+            let today = (now + chrono::TimeDelta::hours(8)).date_naive();
+            if let Err(e) = expiry_alerts(&state.store, today, now).await {
+                tracing::error!(job = EXPIRY_ALERTS, error = %e, "job failed");
+            }
+        })
+    })?;
+    scheduler.add(job).await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}

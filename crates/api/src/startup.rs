@@ -20,6 +20,8 @@ use utoipa_swagger_ui::SwaggerUi;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The scheduled jobs (kept alive while the server runs).
+    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
 }
 
 impl Application {
@@ -49,6 +51,11 @@ impl Application {
             files: store::files::FileStore::open(&settings.files)?,
             max_upload_bytes: settings.max_upload_bytes,
         });
+        let scheduler = if settings.run_jobs {
+            Some(crate::jobs::start_scheduler(state.get_ref().clone()).await?)
+        } else {
+            None
+        };
         let assets = web::Data::new(StaticAssets::load(&settings.frontend_dir));
         let limit = settings.max_json_bytes;
         let spec = ApiDoc::openapi();
@@ -94,7 +101,11 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            scheduler,
+        })
     }
 
     /// The bound port.
@@ -104,6 +115,12 @@ impl Application {
 
     /// Serves until the process is told to stop (SIGINT/SIGTERM: in-flight requests finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(mut scheduler) = self.scheduler {
+            if let Err(e) = scheduler.shutdown().await {
+                tracing::warn!(error = %e, "scheduler did not stop cleanly");
+            }
+        }
+        result
     }
 }

@@ -1213,3 +1213,197 @@ pub struct DocumentPage {
 
 /// Largest number of pages in one document.
 pub const MAX_PAGES: usize = 20;
+
+/// Tallies evaluated archives into the completeness of `root` and of each of its children.
+///
+/// `units` are (id, parent, name, level) of the whole tree; `archives` pair each client's
+/// county unit with its status. A client counts for every unit above it.
+pub fn completeness_report(
+    root: Uuid,
+    units: &[(Uuid, Option<Uuid>, String, crate::org::OrgLevel)],
+    archives: &[(Uuid, ArchiveStatus)],
+    as_of: NaiveDate,
+    requirements_version: i32,
+) -> Option<CompletenessReport> {
+    let parent: std::collections::HashMap<Uuid, Option<Uuid>> =
+        units.iter().map(|(id, p, _, _)| (*id, *p)).collect();
+    let root_unit = units.iter().find(|u| u.0 == root)?;
+    let empty = |u: &(Uuid, Option<Uuid>, String, crate::org::OrgLevel)| UnitCompleteness {
+        org_unit_id: u.0,
+        org_unit_name: u.2.clone(),
+        level: u.3,
+        clients: 0,
+        complete: 0,
+        rate: 1.0,
+        missing_by_type: BTreeMap::new(),
+        expiring: 0,
+        expired: 0,
+    };
+    let mut total = empty(root_unit);
+    let mut children: Vec<UnitCompleteness> = units
+        .iter()
+        .filter(|u| u.1 == Some(root))
+        .map(empty)
+        .collect();
+    let child_index: std::collections::HashMap<Uuid, usize> = children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.org_unit_id, i))
+        .collect();
+    let add = |tally: &mut UnitCompleteness, status: &ArchiveStatus| {
+        tally.clients += 1;
+        if status.complete {
+            tally.complete += 1;
+        }
+        for missing in &status.missing {
+            *tally.missing_by_type.entry(*missing).or_insert(0) += 1;
+        }
+        let required = status
+            .items
+            .iter()
+            .filter(|i| i.requirement == Requirement::Required);
+        let statuses: Vec<DocumentStatus> = required.map(|i| i.status).collect();
+        if statuses.contains(&DocumentStatus::Expiring) {
+            tally.expiring += 1;
+        }
+        if statuses.contains(&DocumentStatus::Expired) {
+            tally.expired += 1;
+        }
+    };
+    for (unit, status) in archives {
+        // Walk up from the client's unit: it counts for the root and for the root's child
+        // that contains it.
+        let mut at = Some(*unit);
+        let mut under_root = false;
+        let mut child = None;
+        while let Some(u) = at {
+            if u == root {
+                under_root = true;
+                break;
+            }
+            if child_index.contains_key(&u) {
+                child = Some(u);
+            }
+            at = parent.get(&u).copied().flatten();
+        }
+        if !under_root {
+            continue;
+        }
+        add(&mut total, status);
+        if let Some(i) = child.and_then(|c| child_index.get(&c)) {
+            add(&mut children[*i], status);
+        }
+    }
+    let finish = |t: &mut UnitCompleteness| {
+        t.rate = if t.clients == 0 {
+            1.0
+        } else {
+            t.complete as f64 / t.clients as f64
+        };
+    };
+    finish(&mut total);
+    children.iter_mut().for_each(finish);
+    children.sort_by(|a, b| {
+        a.rate
+            .total_cmp(&b.rate)
+            .then_with(|| a.org_unit_name.cmp(&b.org_unit_name))
+    });
+    Some(CompletenessReport {
+        as_of,
+        requirements_version,
+        total,
+        children,
+    })
+}
+
+/// One page of incomplete archives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncompletePage {
+    /// Rows.
+    pub items: Vec<IncompleteClient>,
+    /// Matching rows over all pages.
+    pub total: u64,
+    /// Page from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+}
+
+/// One page of the hazchem screening.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HazchemPage {
+    /// Rows, most diesel first.
+    pub items: Vec<HazchemRow>,
+    /// Matching rows over all pages.
+    pub total: u64,
+    /// Page from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+}
+
+/// The requirement matrix in force and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequirementMatrixHistory {
+    /// The version in force.
+    pub current: RequirementMatrixVersion,
+    /// Every version, newest first.
+    pub versions: Vec<RequirementMatrixVersion>,
+}
+
+#[cfg(test)]
+mod completeness_tests {
+    use super::*;
+    use crate::org::OrgLevel;
+
+    fn status(complete: bool, missing: Vec<DocumentType>) -> ArchiveStatus {
+        ArchiveStatus {
+            complete,
+            missing,
+            items: Vec::new(),
+            requirements_version: 1,
+        }
+    }
+
+    #[test]
+    fn clients_count_for_the_root_and_the_child_above_them() {
+        let (p, c1, c2, k1, k2) = (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+            Uuid::from_u128(5),
+        );
+        let units = vec![
+            (p, None, "省".to_owned(), OrgLevel::Province),
+            (c1, Some(p), "甲市".to_owned(), OrgLevel::City),
+            (c2, Some(p), "乙市".to_owned(), OrgLevel::City),
+            (k1, Some(c1), "甲县".to_owned(), OrgLevel::County),
+            (k2, Some(c2), "乙县".to_owned(), OrgLevel::County),
+        ];
+        let archives = vec![
+            (k1, status(true, vec![])),
+            (k1, status(false, vec![DocumentType::AuthorisationLetter])),
+            (k2, status(true, vec![])),
+        ];
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
+        let report =
+            completeness_report(p, &units, &archives, day, 1).unwrap_or_else(|| panic!("report"));
+        assert_eq!((report.total.clients, report.total.complete), (3, 2));
+        assert_eq!(report.children[0].org_unit_name, "甲市", "worst rate first");
+        assert_eq!(report.children[0].rate, 0.5);
+        assert_eq!(
+            report.children[0]
+                .missing_by_type
+                .get(&DocumentType::AuthorisationLetter),
+            Some(&1)
+        );
+        let county =
+            completeness_report(k2, &units, &archives, day, 1).unwrap_or_else(|| panic!("report"));
+        assert_eq!(county.total.clients, 1);
+        assert!(county.children.is_empty());
+    }
+}

@@ -1,14 +1,215 @@
-//! (being built) routes for tasks.
+//! Tasks of every kind (renewals, visits, calls, follow-ups) and the on-demand run of the
+//! scheduled jobs that raise them.
 
-use actix_web::web;
-use utoipa::OpenApi;
+use crate::audit::RequestMeta;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{parse_opt, parse_paging, ValidJson};
+use crate::guard::Admin;
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::NaiveDate;
+use domain::audit::{AuditAction, FieldChange};
+use domain::org::Role;
+use domain::task::{JobReport, Task, TaskKind, TaskPage, TaskStatus};
+use domain::ValidationErrors;
+use serde::{Deserialize, Serialize};
+use store::tasks::TaskFilter;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use uuid::Uuid;
+
+type Problem = domain::error::Problem;
 
 /// The routes of this module, for the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths())]
+#[openapi(
+    paths(list_tasks, get_task, run_job),
+    tags((name = "tasks", description = "Tasks of every kind and the jobs that raise them"))
+)]
 pub struct Api;
 
 /// Registers the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let _ = cfg;
+    cfg.service(list_tasks).service(get_task).service(run_job);
+}
+
+/// Filters and paging of the task list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskListParams {
+    /// Only this kind.
+    #[param(value_type = Option<TaskKind>)]
+    pub kind: Option<String>,
+    /// Only this status; `overdue` for open tasks past their due date.
+    #[param(value_type = Option<String>)]
+    pub status: Option<String>,
+    /// Only this client.
+    #[param(value_type = Option<Uuid>)]
+    pub client_id: Option<String>,
+    /// `true`: only tasks assigned to the caller.
+    #[param(value_type = Option<bool>)]
+    pub mine: Option<String>,
+    /// Page number from 1.
+    #[param(value_type = Option<u64>, minimum = 1)]
+    pub page: Option<String>,
+    /// Rows per page, 1–200 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
+    pub per_page: Option<String>,
+}
+
+/// Account managers also see tasks assigned to them for clients they no longer own; others
+/// see the tasks of the clients in their scope.
+fn assigned_extra(auth: &AuthUser) -> Option<Uuid> {
+    (auth.user.role == Role::AccountManager).then_some(auth.user.id)
+}
+
+/// Tasks in the caller's scope (by their client, or assigned to the caller), soonest due first.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(TaskListParams),
+    responses(
+        (status = 200, body = TaskPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tasks")]
+pub async fn list_tasks(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    params: web::Query<TaskListParams>,
+) -> ApiResult<HttpResponse> {
+    let p = params.into_inner();
+    let mut errors = ValidationErrors::new();
+    let kind = parse_opt(&mut errors, "kind", &p.kind, TaskKind::from_code);
+    let status = parse_opt(&mut errors, "status", &p.status, |s| match s {
+        "overdue" => Some(None),
+        other => TaskStatus::from_code(other).map(Some),
+    });
+    let client_id = parse_opt(&mut errors, "client_id", &p.client_id, |s| {
+        s.parse::<Uuid>().ok()
+    });
+    let mine = parse_opt(&mut errors, "mine", &p.mine, |s| match s {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    })
+    .unwrap_or(false);
+    let (page, per_page) = parse_paging(&mut errors, &p.page, &p.per_page);
+    errors.into_result(())?;
+    let tree = state.store.org_tree().await?;
+    let filter = TaskFilter {
+        kind,
+        status: status.flatten(),
+        overdue: matches!(status, Some(None)),
+        client_id,
+        assignee: mine.then_some(auth.user.id),
+        page,
+        per_page,
+    };
+    let (items, total) = state
+        .store
+        .list_tasks(
+            &filter,
+            &auth.scope(&tree),
+            assigned_extra(&auth),
+            state.clock.now().date_naive(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(TaskPage {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One task with its assignees and, when closed, its evidence.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses(
+        (status = 200, body = Task),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tasks/{id}")]
+pub async fn get_task(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let tree = state.store.org_tree().await?;
+    let task = state
+        .store
+        .task(
+            id.into_inner(),
+            &auth.scope(&tree),
+            assigned_extra(&auth),
+            state.clock.now().date_naive(),
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+/// The day a job run evaluates.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunJobRequest {
+    /// The day to evaluate (default today).
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Runs a scheduled job now (administrators): `expiry_alerts`. Safe to repeat: jobs never
+/// duplicate their tasks.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "Job name: expiry_alerts")),
+    request_body = RunJobRequest,
+    responses(
+        (status = 200, body = JobReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/jobs/{name}/run")]
+pub async fn run_job(
+    Admin(auth): Admin,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    name: web::Path<String>,
+    body: ValidJson<RunJobRequest>,
+) -> ApiResult<HttpResponse> {
+    let name = name.into_inner();
+    if !crate::jobs::JOBS.contains(&name.as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    let now = state.clock.now();
+    let as_of = body.0.as_of.unwrap_or_else(|| now.date_naive());
+    let report = crate::jobs::run_job(&state.store, &name, as_of, now)
+        .await
+        .ok_or(ApiError::NotFound)??;
+    let entry = meta.entry(
+        &auth,
+        now,
+        AuditAction::Create,
+        "job_run",
+        None,
+        vec![FieldChange {
+            field: name,
+            before: serde_json::Value::Null,
+            after: serde_json::to_value(&report).unwrap_or_default(),
+        }],
+    );
+    state.store.record_audit(&entry).await?;
+    Ok(HttpResponse::Ok().json(report))
 }
