@@ -121,7 +121,7 @@ fn current_approved(documents: &[DocumentFacts]) -> Vec<&DocumentFacts> {
         .filter(|d| d.review == ReviewState::Approved)
     {
         match newest.get(&doc.doc_type) {
-            Some(seen) if seen.uploaded_at >= doc.uploaded_at => {}
+            Some(seen) if (seen.uploaded_at, seen.id) >= (doc.uploaded_at, doc.id) => {}
             _ => {
                 newest.insert(doc.doc_type, doc);
             }

@@ -369,7 +369,7 @@ pub fn evaluate_archive(
             .iter()
             .filter(|d| d.doc_type == *doc_type)
             .collect();
-        versions.sort_by_key(|d| std::cmp::Reverse(d.uploaded_at));
+        versions.sort_by_key(|d| std::cmp::Reverse((d.uploaded_at, d.id)));
         let status_of =
             |d: &DocumentFacts| document_status(d.review, d.valid_to, today, matrix.expiring_days);
         let scope_ok = |d: &DocumentFacts| {

@@ -12,6 +12,7 @@ use domain::audit::AuditEntry;
 use domain::client::DemandPreference;
 use domain::org::DataScope;
 use domain::sales::Product;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, TransactionTrait,
@@ -217,7 +218,8 @@ impl Store {
         let diesel_rows: Vec<(Uuid, Option<i64>)> = sales_orders::Entity::find()
             .select_only()
             .column(sales_orders::Column::ClientId)
-            .column_as(sales_orders::Column::QuantityKg.sum(), "kg")
+            // PostgreSQL sums BIGINT as NUMERIC; cast back so both databases give an integer.
+            .column_as(Expr::cust("CAST(SUM(quantity_kg) AS BIGINT)"), "kg")
             .filter(sales_orders::Column::ClientId.is_in(ids.iter().copied()))
             .filter(sales_orders::Column::Product.is_in(diesel_codes))
             .filter(sales_orders::Column::OrderDate.gt(year_ago))

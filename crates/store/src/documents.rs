@@ -160,11 +160,25 @@ fn is_newest_version() -> Condition {
             Expr::col((Alias::new("newer"), documents::Column::DocType))
                 .equals((documents::Entity, documents::Column::DocType)),
         )
-        .and_where(
-            Expr::col((Alias::new("newer"), documents::Column::UploadedAt)).gt(Expr::col((
-                documents::Entity,
-                documents::Column::UploadedAt,
-            ))),
+        .cond_where(
+            Condition::any()
+                .add(
+                    Expr::col((Alias::new("newer"), documents::Column::UploadedAt)).gt(Expr::col(
+                        (documents::Entity, documents::Column::UploadedAt),
+                    )),
+                )
+                // Same instant: the later id (time-ordered UUIDs) is the newer upload.
+                .add(
+                    Condition::all()
+                        .add(
+                            Expr::col((Alias::new("newer"), documents::Column::UploadedAt))
+                                .equals((documents::Entity, documents::Column::UploadedAt)),
+                        )
+                        .add(
+                            Expr::col((Alias::new("newer"), documents::Column::Id))
+                                .gt(Expr::col((documents::Entity, documents::Column::Id))),
+                        ),
+                ),
         )
         .to_owned();
     Condition::all().add(Expr::exists(newer).not())
@@ -248,6 +262,7 @@ impl Store {
         let rows = documents::Entity::find()
             .filter(documents::Column::ClientId.eq(client_id))
             .order_by_desc(documents::Column::UploadedAt)
+            .order_by_desc(documents::Column::Id)
             .all(&self.db)
             .await?;
         self.to_documents(rows, today, expiring_days).await
@@ -286,13 +301,15 @@ impl Store {
             select = select.filter(has_status(status, today, expiring_days));
         }
         select = match filter.status {
-            Some(DocumentStatus::PendingReview) => {
-                select.order_by_asc(documents::Column::UploadedAt)
-            }
+            Some(DocumentStatus::PendingReview) => select
+                .order_by_asc(documents::Column::UploadedAt)
+                .order_by_asc(documents::Column::Id),
             Some(DocumentStatus::Expiring | DocumentStatus::Expired) => select
                 .order_by_asc(documents::Column::ValidTo)
                 .order_by_asc(documents::Column::Id),
-            _ => select.order_by_desc(documents::Column::UploadedAt),
+            _ => select
+                .order_by_desc(documents::Column::UploadedAt)
+                .order_by_desc(documents::Column::Id),
         };
         let paginator = select.paginate(&self.db, filter.per_page.max(1));
         let total = paginator.num_items().await?;
@@ -421,28 +438,34 @@ impl Store {
                 has_thumbnail: f.thumbnail_key.is_some(),
             });
         }
-        // The newest upload per (client, type) among all versions of those clients.
-        let newest: HashMap<(Uuid, String), DateTime<Utc>> = documents::Entity::find()
+        // The newest upload per (client, type) among all versions of those clients, by
+        // (uploaded_at, id) so uploads of the same instant still have an order.
+        let mut newest: HashMap<(Uuid, String), (DateTime<Utc>, Uuid)> = HashMap::new();
+        for (id, client, ty, at) in documents::Entity::find()
             .select_only()
-            .column(documents::Column::ClientId)
-            .column(documents::Column::DocType)
-            .column_as(documents::Column::UploadedAt.max(), "newest")
+            .columns([
+                documents::Column::Id,
+                documents::Column::ClientId,
+                documents::Column::DocType,
+                documents::Column::UploadedAt,
+            ])
             .filter(documents::Column::ClientId.is_in(client_ids))
-            .group_by(documents::Column::ClientId)
-            .group_by(documents::Column::DocType)
-            .into_tuple::<(Uuid, String, DateTime<Utc>)>()
+            .into_tuple::<(Uuid, Uuid, String, DateTime<Utc>)>()
             .all(&self.db)
             .await?
-            .into_iter()
-            .map(|(client, ty, at)| ((client, ty), at))
-            .collect();
+        {
+            let entry = newest.entry((client, ty)).or_insert((at, id));
+            if (at, id) > *entry {
+                *entry = (at, id);
+            }
+        }
         rows.into_iter()
             .map(|r| {
                 let doc_type: DocumentType = from_code(&r.doc_type, "document type")?;
                 let review: ReviewState = from_code(&r.review_state, "review state")?;
                 let superseded = newest
                     .get(&(r.client_id, r.doc_type.clone()))
-                    .is_some_and(|at| *at > r.uploaded_at);
+                    .is_some_and(|newest| *newest > (r.uploaded_at, r.id));
                 Ok(Document {
                     id: r.id,
                     client_id: r.client_id,
