@@ -521,6 +521,9 @@ impl crate::Store {
                 added_at,
             });
         }
+        for list in assignees.values_mut() {
+            list.sort_by_key(|a| (a.level, a.added_at));
+        }
         rows.into_iter()
             .map(|r| {
                 let status: TaskStatus = from_code(&r.status, "task status")?;
