@@ -193,6 +193,9 @@ async fn a_document_is_uploaded_reviewed_and_replaced(app: &TestApp) {
 }
 db_test!(a_document_is_uploaded_reviewed_and_replaced);
 
+/// Meta, pages, expected status, the field named in the problem.
+type Case = (Value, Vec<(&'static str, Vec<u8>)>, u16, &'static str);
+
 async fn bad_uploads_are_refused_and_store_nothing(app: &TestApp) {
     let manager = app.token("manager").await;
     let viewer = app.token("viewer").await;
@@ -209,7 +212,7 @@ async fn bad_uploads_are_refused_and_store_nothing(app: &TestApp) {
     let mut pdf_without_end = pdf();
     pdf_without_end.truncate(40);
     let big = vec![0xFFu8; 3 * 1024 * 1024];
-    let cases: Vec<(Value, Vec<(&str, Vec<u8>)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             good.clone(),
             vec![("scan.jpg", b"MZ\x90\x00 not an image".to_vec())],
