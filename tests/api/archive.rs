@@ -21,9 +21,7 @@ async fn completeness_counts_a_client_once_its_documents_are_approved(app: &Test
     let director = app.token("director").await;
     let clients = app.get_json("/api/v1/clients?per_page=200", &manager).await;
     let total_own = clients["total"].as_u64().expect("total");
-    let before = app
-        .get_json("/api/v1/archive/completeness", &director)
-        .await;
+    let before = app.get_json("/api/v1/archive/completeness", &admin).await;
     let root_before = app.get_json("/api/v1/archive/completeness", &admin).await;
     assert_eq!(
         root_before["total"]["clients"].as_u64(),
@@ -45,12 +43,12 @@ async fn completeness_counts_a_client_once_its_documents_are_approved(app: &Test
 
     // An incomplete client: upload and approve whatever it lacks.
     let incomplete = app
-        .get_json("/api/v1/archive/incomplete?per_page=200", &manager)
+        .get_json("/api/v1/archive/incomplete?per_page=200", &admin)
         .await;
     let row = incomplete["items"][0].clone();
     let client = row["client_id"].as_str().expect("client").to_owned();
     let docs = app
-        .get_json(&format!("/api/v1/clients/{client}/documents"), &manager)
+        .get_json(&format!("/api/v1/clients/{client}/documents"), &admin)
         .await;
     for doc_type in required_missing(&docs["archive"]) {
         let meta = match doc_type.as_str() {
@@ -67,18 +65,16 @@ async fn completeness_counts_a_client_once_its_documents_are_approved(app: &Test
         upload_approved(app, &client, meta).await;
     }
     let docs = app
-        .get_json(&format!("/api/v1/clients/{client}/documents"), &manager)
+        .get_json(&format!("/api/v1/clients/{client}/documents"), &admin)
         .await;
     assert_eq!(docs["archive"]["complete"], true, "{}", docs["archive"]);
-    let after = app
-        .get_json("/api/v1/archive/completeness", &director)
-        .await;
+    let after = app.get_json("/api/v1/archive/completeness", &admin).await;
     assert_eq!(
         after["total"]["complete"].as_u64(),
         before["total"]["complete"].as_u64().map(|n| n + 1)
     );
     let still = app
-        .get_json("/api/v1/archive/incomplete?per_page=200", &manager)
+        .get_json("/api/v1/archive/incomplete?per_page=200", &admin)
         .await;
     assert!(!still["items"]
         .as_array()
@@ -198,7 +194,7 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
     let director = app.token("director").await;
     let manager = app.token("manager").await;
     let list = app
-        .get_json("/api/v1/compliance/hazchem?per_page=200", &director)
+        .get_json("/api/v1/compliance/hazchem?per_page=200", &admin)
         .await;
     let rows = list["items"].as_array().expect("items").clone();
     assert!(!rows.is_empty(), "the demo county has diesel resellers");
@@ -223,7 +219,7 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
     )
     .await;
     let list = app
-        .get_json("/api/v1/compliance/hazchem?per_page=200", &director)
+        .get_json("/api/v1/compliance/hazchem?per_page=200", &admin)
         .await;
     assert!(listed(&list));
     let row = list["items"]
@@ -238,13 +234,13 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
     // Dispatch: one visit task for its account manager, once.
     let body = json!({"client_ids": [client]});
     let dispatched = app
-        .post_json("/api/v1/compliance/hazchem/dispatch", &director, &body)
+        .post_json("/api/v1/compliance/hazchem/dispatch", &admin, &body)
         .await;
     assert_eq!(dispatched.status(), 200);
     let result: Value = dispatched.json().await.expect("json");
     assert_eq!(result, json!({"created": 1, "already_open": 0}));
     let again: Value = app
-        .post_json("/api/v1/compliance/hazchem/dispatch", &director, &body)
+        .post_json("/api/v1/compliance/hazchem/dispatch", &admin, &body)
         .await
         .json()
         .await
@@ -253,7 +249,7 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
     let tasks = app
         .get_json(
             &format!("/api/v1/tasks?kind=visit&client_id={client}"),
-            &manager,
+            &admin,
         )
         .await;
     assert_eq!(tasks["total"], 1);
@@ -270,12 +266,12 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
     );
     let stranger = json!({"client_ids": [uuid::Uuid::new_v4()]});
     let refused = app
-        .post_json("/api/v1/compliance/hazchem/dispatch", &director, &stranger)
+        .post_json("/api/v1/compliance/hazchem/dispatch", &admin, &stranger)
         .await;
     assert_eq!(refused.status(), 422);
     let past = json!({"client_ids": [client], "due_date": "2020-01-01"});
     assert_eq!(
-        app.post_json("/api/v1/compliance/hazchem/dispatch", &director, &past)
+        app.post_json("/api/v1/compliance/hazchem/dispatch", &admin, &past)
             .await
             .status(),
         422

@@ -115,7 +115,8 @@ pub async fn spawn_app_with_settings(
             scale,
             as_of: today(),
         };
-        api::demo_seed::seed_demo(&store, &config, now)
+        let files = store::files::FileStore::open(&settings.files).expect("file store");
+        api::demo_seed::seed_demo(&store, &files, &config, now)
             .await
             .expect("demo");
     }

@@ -3,6 +3,8 @@
 use crate::auth::hash_password;
 use chrono::{DateTime, Utc};
 use demo::{DemoConfig, DEMO_PASSWORD};
+use domain::archive::DocumentType;
+use store::documents::{NewDocument, NewDocumentFile};
 use store::{DemoLoad, NewUser, Store};
 
 /// What a demo load wrote and how long it took.
@@ -16,6 +18,8 @@ pub struct DemoStats {
     pub clients: usize,
     /// Sales orders.
     pub orders: usize,
+    /// Licence documents.
+    pub documents: usize,
     /// Seconds to generate.
     pub generate_secs: f64,
     /// Seconds to write.
@@ -25,6 +29,7 @@ pub struct DemoStats {
 /// Generates the demo for `config` and writes it in one transaction.
 pub async fn seed_demo(
     store: &Store,
+    files: &store::files::FileStore,
     config: &DemoConfig,
     now: DateTime<Utc>,
 ) -> anyhow::Result<DemoStats> {
@@ -32,6 +37,7 @@ pub async fn seed_demo(
     let data = demo::generate(config);
     // One hash for every demo account: argon2 is slow on purpose, and they share the password.
     let hash = hash_password(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let documents = demo_documents(config, &data, files, now).await?;
     let load = DemoLoad {
         org_units: data.org_units,
         users: data
@@ -54,6 +60,7 @@ pub async fn seed_demo(
             .map(|c| (c.id, c.fields, c.created_at))
             .collect(),
         orders: data.orders,
+        documents,
     };
     let generate_secs = started.elapsed().as_secs_f64();
     let written = std::time::Instant::now();
@@ -63,7 +70,133 @@ pub async fn seed_demo(
         users: load.users.len(),
         clients: load.clients.len(),
         orders: load.orders.len(),
+        documents: load.documents.len(),
         generate_secs,
         write_secs: written.elapsed().as_secs_f64(),
     })
+}
+
+/// The demo's page images: one drawing per document type and page (a header band in the
+/// type's colour, text-like bars, a seal), stored once and shared by every demo document of
+/// that type, so a province loads in seconds. Returns (key, thumbnail key, size, SHA-256).
+async fn demo_pages(
+    files: &store::files::FileStore,
+) -> anyhow::Result<std::collections::HashMap<(DocumentType, u8), (String, String, i64, String)>> {
+    use sha2::{Digest, Sha256};
+    let mut out = std::collections::HashMap::new();
+    for (i, doc_type) in DocumentType::ALL.iter().enumerate() {
+        for page in 1..=2u8 {
+            let colours = [
+                [196, 40, 40],
+                [30, 90, 170],
+                [40, 140, 80],
+                [200, 120, 20],
+                [120, 60, 160],
+                [20, 130, 140],
+            ];
+            let colour = colours[i % colours.len()];
+            let img = image::RgbImage::from_fn(600, 420, |x, y| {
+                let band = y < 60;
+                let line = (100..380).contains(&y)
+                    && (y - 100) % 28 < 10
+                    && (40..560 - (y % 7) * 30).contains(&x);
+                let dx = x as i64 - 480;
+                let dy = y as i64 - 330;
+                let seal = (dx * dx + dy * dy) < 55 * 55 && (dx * dx + dy * dy) > 48 * 48;
+                if band || seal {
+                    image::Rgb(colour)
+                } else if line && page == 1 {
+                    image::Rgb([90, 90, 90])
+                } else if line {
+                    image::Rgb([150, 150, 150])
+                } else {
+                    image::Rgb([250, 248, 240])
+                }
+            });
+            let mut png = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut png, image::ImageFormat::Png)?;
+            let png = png.into_inner();
+            let mut thumb = std::io::Cursor::new(Vec::new());
+            image::DynamicImage::ImageRgb8(img)
+                .thumbnail(320, 320)
+                .to_rgb8()
+                .write_to(&mut thumb, image::ImageFormat::Jpeg)?;
+            let key = format!("demo/{}-p{page}.png", doc_type.code());
+            let thumb_key = format!("demo/{}-p{page}.thumb.jpg", doc_type.code());
+            let sha: String = Sha256::digest(&png)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let size = png.len() as i64;
+            files.put(&key, png.into()).await?;
+            files.put(&thumb_key, thumb.into_inner().into()).await?;
+            out.insert((*doc_type, page), (key, thumb_key, size, sha));
+        }
+    }
+    Ok(out)
+}
+
+/// Licence documents for the demo clients (see `demo::documents`), their pages pointing at the
+/// shared demo images.
+async fn demo_documents(
+    config: &DemoConfig,
+    data: &demo::DemoData,
+    files: &store::files::FileStore,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<NewDocument>> {
+    let pages = demo_pages(files).await?;
+    let year_ago = config.as_of - chrono::TimeDelta::days(365);
+    let diesel: std::collections::HashSet<uuid::Uuid> = data
+        .orders
+        .iter()
+        .filter(|o| o.product.is_diesel() && o.order_date > year_ago)
+        .map(|o| o.client_id)
+        .collect();
+    let units: std::collections::HashMap<uuid::Uuid, (String, Option<uuid::Uuid>)> = data
+        .org_units
+        .iter()
+        .map(|u| (u.id, (u.name.clone(), u.parent_id)))
+        .collect();
+    let documents = demo::documents::generate_documents(
+        config.seed,
+        config.as_of,
+        &data.clients,
+        &data.users,
+        &diesel,
+        &units,
+    );
+    Ok(documents
+        .into_iter()
+        .map(|d| {
+            let files = (1..=d.pages)
+                .filter_map(|page| {
+                    let (key, thumb, size, sha) = pages.get(&(d.meta.doc_type, page))?;
+                    Some(NewDocumentFile {
+                        id: uuid::Uuid::from_u128(d.id.as_u128() ^ u128::from(page)),
+                        page: i32::from(page),
+                        storage_key: key.clone(),
+                        content_type: "image/png".to_owned(),
+                        size_bytes: *size,
+                        sha256: sha.clone(),
+                        thumbnail_key: Some(thumb.clone()),
+                    })
+                })
+                .collect();
+            let reviewed_at = d
+                .reviewed_by
+                .map(|_| d.uploaded_at + chrono::TimeDelta::hours(20));
+            NewDocument {
+                id: d.id,
+                client_id: d.client_id,
+                meta: d.meta,
+                uploaded_by: d.uploaded_by,
+                uploaded_at: d.uploaded_at.min(now),
+                files,
+                review: d.review,
+                review_reason: d.review_reason,
+                reviewed_by: d.reviewed_by,
+                reviewed_at: reviewed_at.map(|at| at.min(now)),
+            }
+        })
+        .collect())
 }

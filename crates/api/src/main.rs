@@ -64,6 +64,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 
 async fn demo(
     store: &Store,
+    files: &store::files::FileStoreConfig,
     scale: f64,
     seed: u64,
     as_of: Option<NaiveDate>,
@@ -82,13 +83,15 @@ async fn demo(
         scale,
         as_of: as_of.unwrap_or(now.date_naive()),
     };
-    let stats = seed_demo(store, &config, now).await?;
+    let files = store::files::FileStore::open(files)?;
+    let stats = seed_demo(store, &files, &config, now).await?;
     println!(
-        "demo loaded: {} org units, {} users, {} clients, {} orders; generated in {:.2} s, written in {:.2} s ({})",
+        "demo loaded: {} org units, {} users, {} clients, {} orders, {} documents; generated in {:.2} s, written in {:.2} s ({})",
         stats.org_units,
         stats.users,
         stats.clients,
         stats.orders,
+        stats.documents,
         stats.generate_secs,
         stats.write_secs,
         store.backend_name()
@@ -149,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
             generate_only: false,
         } => {
             let store = open_store(&settings).await?;
-            demo(&store, scale, seed, as_of, &clock).await?;
+            demo(&store, &settings.files, scale, seed, as_of, &clock).await?;
         }
         Command::Serve {
             demo: with_demo,
@@ -157,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = open_store(&settings).await?;
             if with_demo {
-                demo(&store, scale, 2026, None, &clock).await?;
+                demo(&store, &settings.files, scale, 2026, None, &clock).await?;
             }
             let app = Application::build(&settings, store, clock).await?;
             tracing::info!(port = app.port(), bind = %settings.bind, "serving");

@@ -15,6 +15,7 @@
 pub mod hunan;
 
 mod clients;
+pub mod documents;
 mod orders;
 mod people;
 mod random;

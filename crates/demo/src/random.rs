@@ -33,6 +33,7 @@ pub(crate) enum Stream {
     Users = 2,
     Client = 3,
     Profile = 4,
+    Documents = 5,
 }
 
 /// The stream for one purpose and key under a seed.

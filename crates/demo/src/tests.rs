@@ -613,3 +613,94 @@ fn behaviours_read_as_the_intended_churn_classes() {
         "{matrix:?}"
     );
 }
+
+#[test]
+fn documents_have_a_realistic_spread_and_are_deterministic() {
+    use domain::archive::{
+        client_groups, evaluate_archive, ClientGroup, DocumentFacts, DocumentStatus,
+        RequirementMatrix,
+    };
+    let data = generate(&config(7, 0.5));
+    let today = as_of();
+    let year_ago = today - chrono::TimeDelta::days(365);
+    let diesel: HashSet<Uuid> = data
+        .orders
+        .iter()
+        .filter(|o| o.product.is_diesel() && o.order_date > year_ago)
+        .map(|o| o.client_id)
+        .collect();
+    let units: HashMap<Uuid, (String, Option<Uuid>)> = data
+        .org_units
+        .iter()
+        .map(|u| (u.id, (u.name.clone(), u.parent_id)))
+        .collect();
+    let docs =
+        crate::documents::generate_documents(7, today, &data.clients, &data.users, &diesel, &units);
+    let again =
+        crate::documents::generate_documents(7, today, &data.clients, &data.users, &diesel, &units);
+    assert_eq!(docs, again, "same seed, same documents");
+
+    let matrix = RequirementMatrix::default();
+    let mut by_client: HashMap<Uuid, Vec<DocumentFacts>> = HashMap::new();
+    for d in &docs {
+        by_client
+            .entry(d.client_id)
+            .or_default()
+            .push(DocumentFacts {
+                id: d.id,
+                doc_type: d.meta.doc_type,
+                review: d.review,
+                valid_to: d.meta.valid_to,
+                covers_diesel: d.meta.covers_diesel(),
+                uploaded_at: d.uploaded_at,
+            });
+    }
+    let (mut complete, mut expiring, mut expired, mut resellers, mut lacking) = (0, 0, 0, 0, 0);
+    for c in &data.clients {
+        let f = &c.fields;
+        let buys = diesel.contains(&c.id) || f.demand.products.iter().any(|p| p.is_diesel());
+        let groups = client_groups(f.category, f.delivery, buys);
+        let status = evaluate_archive(
+            &groups,
+            by_client.get(&c.id).map_or(&[][..], |v| v),
+            &matrix,
+            1,
+            today,
+        );
+        complete += usize::from(status.complete);
+        expiring += usize::from(
+            status
+                .items
+                .iter()
+                .any(|i| i.status == DocumentStatus::Expiring),
+        );
+        expired += usize::from(
+            status
+                .items
+                .iter()
+                .any(|i| i.status == DocumentStatus::Expired),
+        );
+        if groups.contains(&ClientGroup::DieselReseller) {
+            resellers += 1;
+            let permit = status
+                .items
+                .iter()
+                .find(|i| i.doc_type == domain::archive::DocumentType::HazchemPermit);
+            if !permit.is_some_and(|i| {
+                matches!(i.status, DocumentStatus::Valid | DocumentStatus::Expiring)
+            }) {
+                lacking += 1;
+            }
+        }
+    }
+    let n = data.clients.len() as f64;
+    let rate = complete as f64 / n;
+    assert!((0.70..0.90).contains(&rate), "complete {rate}");
+    assert!(expiring as f64 / n > 0.03, "expiring {expiring}");
+    assert!(expired as f64 / n > 0.02, "expired {expired}");
+    assert!(resellers > 100, "resellers {resellers}");
+    assert!(
+        lacking >= 10 && (lacking as f64) < resellers as f64 * 0.3,
+        "lacking {lacking} of {resellers}"
+    );
+}

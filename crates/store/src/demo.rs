@@ -43,6 +43,8 @@ pub struct DemoLoad {
     pub clients: Vec<(Uuid, ClientFields, DateTime<Utc>)>,
     /// Orders.
     pub orders: Vec<SalesOrder>,
+    /// Licence documents with their pages (whose bytes are already in the file store).
+    pub documents: Vec<crate::documents::NewDocument>,
 }
 
 // Rows per INSERT statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
@@ -118,6 +120,10 @@ impl Store {
             sales_orders::Entity::insert_many(chunk.iter().map(|o| order_active_model(o, now)))
                 .exec_without_returning(&tx)
                 .await?;
+        }
+        // Documents before their pages: chunks of 200 documents (16 columns) and their pages.
+        for chunk in data.documents.chunks(200) {
+            crate::documents::insert_documents(&tx, chunk).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -52,6 +52,14 @@ pub struct NewDocument {
     pub uploaded_at: DateTime<Utc>,
     /// Pages.
     pub files: Vec<NewDocumentFile>,
+    /// Review decision (pending for uploads; demo data comes reviewed).
+    pub review: ReviewState,
+    /// Reason given with it.
+    pub review_reason: Option<String>,
+    /// Reviewer.
+    pub reviewed_by: Option<Uuid>,
+    /// When reviewed.
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 /// Filters of the document list.
@@ -101,10 +109,10 @@ fn doc_active_model(doc: &NewDocument) -> documents::ActiveModel {
         long_term: Set(doc.meta.long_term),
         business_scope: Set(doc.meta.business_scope.clone()),
         covers_diesel: Set(doc.meta.covers_diesel()),
-        review_state: Set(ReviewState::Pending.code().to_owned()),
-        review_reason: Set(None),
-        reviewed_by: Set(None),
-        reviewed_at: Set(None),
+        review_state: Set(doc.review.code().to_owned()),
+        review_reason: Set(doc.review_reason.clone()),
+        reviewed_by: Set(doc.reviewed_by),
+        reviewed_at: Set(doc.reviewed_at),
         uploaded_by: Set(doc.uploaded_by),
         uploaded_at: Set(doc.uploaded_at),
     }

@@ -405,6 +405,10 @@ pub async fn upload_document(
         uploaded_by: auth.user.id,
         uploaded_at: now,
         files,
+        review: domain::archive::ReviewState::Pending,
+        review_reason: None,
+        reviewed_by: None,
+        reviewed_at: None,
     };
     if store_result.is_ok() {
         let entry = meta_info.entry(
