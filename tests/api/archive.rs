@@ -277,6 +277,17 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
         422
     );
 
+    // A director dispatches only within the county: a client elsewhere is not on their list.
+    let director_list = app
+        .get_json("/api/v1/compliance/hazchem?per_page=200", &director)
+        .await;
+    if !listed(&director_list) {
+        let elsewhere = app
+            .post_json("/api/v1/compliance/hazchem/dispatch", &director, &body)
+            .await;
+        assert_eq!(elsewhere.status(), 422);
+    }
+
     // A permit covering diesel takes it off.
     upload_approved(
         app,
