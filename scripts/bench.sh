@@ -19,6 +19,9 @@ YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/youguanjia" demo --scale "${BENCH_S
 end=$(date +%s%N)
 echo "demo command total (incl. migrations): $(( (end - start) / 1000000 )) ms"
 
+echo "== archives (expiry job twice, then the export of every archive; targets < 2 s and < 200 MB)"
+YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/ygj-archive-bench"
+
 echo "== client list"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 YGJ_DATA_DIR="$data" YGJ_BIND="127.0.0.1:$port" RUST_LOG=warn "$bin_dir/youguanjia" serve >"$data/server.log" 2>&1 &

@@ -108,3 +108,16 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// The latest order date in the database (the demo's "today"), if any order exists.
+    pub async fn last_order_date(&self) -> Result<Option<NaiveDate>, StoreError> {
+        Ok(sales_orders::Entity::find()
+            .select_only()
+            .column(sales_orders::Column::OrderDate)
+            .order_by_desc(sales_orders::Column::OrderDate)
+            .into_tuple()
+            .one(&self.db)
+            .await?)
+    }
+}
