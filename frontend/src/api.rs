@@ -464,3 +464,97 @@ pub fn save_text_file(filename: &str, mime: &str, text: &str) -> Result<(), ApiE
         .map_err(|e| ApiError::Network(js_error(e)))?;
     Ok(())
 }
+
+// ---- Files: uploads (multipart) and authorised downloads as object URLs ----
+
+/// Sends `form` (multipart, the browser sets the boundary) signed in; the body of a success.
+/// An expired access token is refreshed once and the form sent again.
+pub async fn send_form(path: &str, form: &web_sys::FormData) -> Result<String, ApiError> {
+    let mut refreshed = false;
+    loop {
+        let response = raw_fetch("POST", path, Some(form)).await?;
+        let status = response.status();
+        if status == 401 && !refreshed && refresh_session().await {
+            refreshed = true;
+            continue;
+        }
+        let text = JsFuture::from(
+            response
+                .text()
+                .map_err(|e| ApiError::Network(js_error(e)))?,
+        )
+        .await
+        .map_err(|e| ApiError::Network(js_error(e)))?
+        .as_string()
+        .unwrap_or_default();
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        return Err(match serde_json::from_str::<Problem>(&text) {
+            Ok(problem) => ApiError::Problem(Box::new(problem)),
+            Err(_) => ApiError::Status(status),
+        });
+    }
+}
+
+/// Fetches a file signed in and returns an object URL for it (for `<img src>` or a new tab).
+pub async fn object_url(path: &str) -> Result<String, ApiError> {
+    let mut response = raw_fetch("GET", path, None).await?;
+    if response.status() == 401 && refresh_session().await {
+        response = raw_fetch("GET", path, None).await?;
+    }
+    if !response.ok() {
+        return Err(ApiError::Status(response.status()));
+    }
+    let blob = JsFuture::from(
+        response
+            .blob()
+            .map_err(|e| ApiError::Network(js_error(e)))?,
+    )
+    .await
+    .map_err(|e| ApiError::Network(js_error(e)))?;
+    let blob: web_sys::Blob = blob
+        .dyn_into()
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| ApiError::Network(js_error(e)))
+}
+
+async fn raw_fetch(
+    method: &str,
+    path: &str,
+    form: Option<&web_sys::FormData>,
+) -> Result<web_sys::Response, ApiError> {
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let headers = web_sys::Headers::new().map_err(|e| ApiError::Network(js_error(e)))?;
+    if let Some(token) = state::stored_token() {
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(|e| ApiError::Network(js_error(e)))?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&headers);
+    if let Some(form) = form {
+        init.set_body(form);
+    }
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|e| ApiError::Network(js_error(e)))?;
+    response
+        .dyn_into()
+        .map_err(|e| ApiError::Network(js_error(e)))
+}
+
+/// Opens `url` in a new tab (an object URL of a page or a printable card).
+pub fn open_in_new_tab(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.open_with_url_and_target(url, "_blank");
+    }
+}
+
+/// Navigates the page to `url` (a download: the page stays, the browser saves the file).
+pub fn start_download(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(url);
+    }
+}

@@ -53,9 +53,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients/new") view=ClientNewPage/>
                     <Route path=path!("clients/:id") view=ClientDetailPage/>
                     <Route path=path!("clients/:id/edit") view=ClientEditPage/>
-                    <Route path=path!("dashboard") view=|| view! { <ComingSoon section=T::Dashboard/> }/>
-                    <Route path=path!("documents") view=|| view! { <ComingSoon section=T::Documents/> }/>
-                    <Route path=path!("tasks") view=|| view! { <ComingSoon section=T::Tasks/> }/>
+                    <Route path=path!("dashboard") view=crate::pages::archive::ArchiveOverview/>
+                    <Route path=path!("documents") view=crate::pages::archive::DocumentsPage/>
+                    <Route path=path!("tasks") view=crate::pages::archive::TasksPage/>
                     <Route path=path!("visits") view=|| view! { <ComingSoon section=T::Visits/> }/>
                     <Route path=path!("prospects") view=|| view! { <ComingSoon section=T::Prospects/> }/>
                     <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>

@@ -306,6 +306,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
             </section>
 
             <ClientOwners id=id/>
+            <crate::pages::archive::ClientDocumentsPanel client_id=id/>
             <ClientHistory id=id/>
         </div>
     }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod admin_org;
 pub mod admin_tokens;
 pub mod admin_users;
+pub mod archive;
 pub mod audit_log;
 pub mod client_detail;
 pub mod client_form;
