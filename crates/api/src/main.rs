@@ -85,6 +85,9 @@ async fn demo(
     };
     let files = store::files::FileStore::open(files)?;
     let stats = seed_demo(store, &files, &config, now).await?;
+    // Raise the demo's renew-document tasks now rather than at the first nightly run.
+    let alerts = api::jobs::expiry_alerts(store, config.as_of, now).await?;
+    tracing::info!(created = alerts.created, "demo expiry alerts raised");
     println!(
         "demo loaded: {} org units, {} users, {} clients, {} orders, {} documents; generated in {:.2} s, written in {:.2} s ({})",
         stats.org_units,
