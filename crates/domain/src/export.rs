@@ -9,6 +9,23 @@ pub const MAX_EXPORT_ROWS: u64 = 50_000;
 /// UTF-8 byte-order mark: without it Excel reads a CSV as the local code page and garbles Chinese.
 pub const BOM: &str = "\u{feff}";
 
+/// Escapes text for HTML element content and quoted attribute values (the printable archive
+/// card on the server, the HTML-text lists in the browser).
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// One CSV field: quoted when it holds a separator, a quote or a line break; a leading `=`, `+`,
 /// `-`, `@`, tab or carriage return gets a `'` so a spreadsheet shows it as text instead of
 /// running it as a formula (CSV injection).

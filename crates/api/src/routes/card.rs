@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use domain::archive::{ArchiveCard, DocumentStatus};
+use domain::export::html_escape as escape;
 use domain::grading::{grade_for_volume, GradeThresholds};
 use domain::org::DataScope;
 use std::fmt::Write;
@@ -130,22 +131,6 @@ pub async fn get_card_html(
             "default-src 'none'; style-src 'unsafe-inline'",
         ))
         .body(card_html(&card)))
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn status_class(status: DocumentStatus) -> &'static str {
@@ -327,7 +312,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #bbb;padding
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use domain::export::html_escape as escape;
 
     #[test]
     fn markup_in_text_is_escaped() {
