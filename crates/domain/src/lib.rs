@@ -62,6 +62,7 @@ pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod clv;
 pub mod error;
 pub mod export;
 pub mod geo;
