@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/org") view=AdminOrgPage/>
                     <Route path=path!("admin/users") view=AdminUsersPage/>
                     <Route path=path!("admin/tokens") view=AdminTokensPage/>
+                    <Route path=path!("admin/requirements") view=crate::pages::archive::RequirementsPage/>
                     <Route path=path!("audit") view=AuditLogPage/>
                     <Route path=path!("*any") view=NotFoundPage/>
                 </ParentRoute>

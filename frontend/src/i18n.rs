@@ -164,6 +164,9 @@ dictionary! {
     IntegratorTokensText => "为 ERP、液位仪等系统签发可撤销、限权限、有期限的令牌。",
         "Scoped, expiring, revocable tokens for the ERP, tank gauges and other systems.";
     AuditLog => "审计日志", "Audit log";
+    Requirements => "证照要求", "Document requirements";
+    RequirementsText => "各类客户必须和可选的证照、即将到期的提前天数；每次保存生成新版本。",
+        "Which documents each kind of client needs, and how early a document counts as expiring; every save is a new version.";
     AuditLogText => "谁在何时从何处修改了什么，逐字段记录。",
         "Who changed what, when and from where, field by field.";
     Create => "新建", "Create";

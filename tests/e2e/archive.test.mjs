@@ -94,3 +94,23 @@ test('the director screens hazchem permits, dispatches visits and starts an expo
   await page.waitForSelector('#tasks', { timeout: 20_000 });
   await page.close();
 });
+
+test('the admin edits the requirement matrix as a new version and runs the expiry job', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  await signIn(page);
+  await page.goto(`${BASE_URL}/admin/requirements`);
+  await page.waitForSelector('.requirements-table select', { timeout: 20_000 });
+  const api = await apiAs('admin');
+  const before = await api.get('/api/v1/archive/requirements');
+  // End users: the delivery address filing becomes required.
+  const row = page.locator('.requirements-table tbody tr').first();
+  await row.locator('select').last().selectOption('required');
+  await page.click('#requirements-save');
+  await page.waitForFunction(() => /新版本/.test(document.querySelector('#requirements-message')?.textContent ?? ''), null, { timeout: 20_000 });
+  const after = await api.get('/api/v1/archive/requirements');
+  assert.equal(after.current.version, before.current.version + 1);
+  assert.equal(after.current.matrix.groups.end_user.delivery_address_filing, 'required');
+  await page.click('#run-expiry-job');
+  await page.waitForFunction(() => /新建任务/.test(document.querySelector('#requirements-message')?.textContent ?? ''), null, { timeout: 30_000 });
+  await page.close();
+});

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 /// The administration pages: (title, path, one-line description).
-const ADMIN_PAGES: [(T, &str, T); 4] = [
+const ADMIN_PAGES: [(T, &str, T); 5] = [
     (T::OrgTree, "/admin/org", T::OrgTreeText),
     (T::Users, "/admin/users", T::UsersText),
     (
@@ -19,6 +19,7 @@ const ADMIN_PAGES: [(T, &str, T); 4] = [
         T::IntegratorTokensText,
     ),
     (T::AuditLog, "/audit", T::AuditLogText),
+    (T::Requirements, "/admin/requirements", T::RequirementsText),
 ];
 
 /// Whether the signed-in user is an administrator; `None` while who they are is loading.

@@ -1065,3 +1065,189 @@ fn UploadForm(
         </form>
     }
 }
+
+/// `/admin/requirements`: the requirement matrix as a grid (client group × document type),
+/// saved as a new version; and the expiry-alerts job on demand.
+#[component]
+pub fn RequirementsPage() -> impl IntoView {
+    use domain::archive::{ClientGroup, Requirement, RequirementMatrix, RequirementMatrixHistory};
+    let lang = use_lang();
+    let history = get_resource(|| "/api/v1/archive/requirements".to_owned());
+    let matrix: RwSignal<Option<RequirementMatrix>> = RwSignal::new(None);
+    let message = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(h)) = loaded::<RequirementMatrixHistory>(history) {
+            matrix.set(Some(h.current.matrix));
+        }
+    });
+    let save = move |_| {
+        let Some(m) = matrix.get_untracked() else {
+            return;
+        };
+        let lang = lang.get_untracked();
+        if let Err(e) = m.validate() {
+            message.set(
+                e.0.iter()
+                    .map(|f| {
+                        if lang == Lang::Zh {
+                            f.message_zh.clone()
+                        } else {
+                            f.message.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            );
+            return;
+        }
+        let body = serde_json::to_string(&m).ok();
+        leptos::task::spawn_local(async move {
+            message.set(
+                match api::call("PUT", "/api/v1/archive/requirements", body).await {
+                    Ok(_) => {
+                        history.refetch();
+                        w(lang, "已保存为新版本", "Saved as a new version").to_owned()
+                    }
+                    Err(e) => e.message(lang),
+                },
+            );
+        });
+    };
+    let run_job = move |_| {
+        let lang = lang.get_untracked();
+        message.set(w(lang, "正在运行…", "Running…").to_owned());
+        leptos::task::spawn_local(async move {
+            let result = api::call(
+                "POST",
+                "/api/v1/jobs/expiry_alerts/run",
+                Some("{}".to_owned()),
+            )
+            .await
+            .and_then(|t| api::decode::<domain::task::JobReport>(&t));
+            message.set(match result {
+                Ok(r) => format!(
+                    "{} {}，{} {}，{} {} ms",
+                    w(lang, "新建任务", "tasks created"),
+                    r.created,
+                    w(lang, "更新", "updated"),
+                    r.updated,
+                    w(lang, "用时", "in"),
+                    r.elapsed_ms
+                ),
+                Err(e) => e.message(lang),
+            });
+        });
+    };
+    let cell = move |group: ClientGroup, doc_type: DocumentType| {
+        let current = move || {
+            matrix.with(|m| {
+                m.as_ref()
+                    .and_then(|m| {
+                        m.groups
+                            .get(&group)
+                            .and_then(|row| row.get(&doc_type))
+                            .copied()
+                    })
+                    .map_or("", |r| r.code())
+            })
+        };
+        let change = move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            matrix.update(|m| {
+                if let Some(m) = m {
+                    let row = m.groups.entry(group).or_default();
+                    match Requirement::from_code(&value) {
+                        Some(r) => {
+                            row.insert(doc_type, r);
+                        }
+                        None => {
+                            row.remove(&doc_type);
+                        }
+                    }
+                }
+            });
+        };
+        view! {
+            <td>
+                <select class="req-cell" on:change=change prop:value=current>
+                    <option value="">"—"</option>
+                    <option value="required">{label!(Requirement::Required)}</option>
+                    <option value="optional">{label!(Requirement::Optional)}</option>
+                </select>
+            </td>
+        }
+    };
+    view! {
+        <crate::pages::admin::AdminFrame title=crate::i18n::T::Requirements>
+            <div class="card">
+                <table class="data-table requirements-table">
+                    <thead>
+                        <tr>
+                            <th>{move || w(lang.get(), "客户类别", "Client group")}</th>
+                            {DocumentType::ALL.iter().map(|t| view! { <th>{label!(*t)}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {ClientGroup::ALL
+                            .iter()
+                            .map(|g| {
+                                let g = *g;
+                                view! {
+                                    <tr>
+                                        <th>{label!(g)}</th>
+                                        {DocumentType::ALL.iter().map(|t| cell(g, *t)).collect_view()}
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+                <div class="field">
+                    <label class="field-label" for="expiring-days">
+                        {move || w(lang.get(), "到期前多少天算“即将到期”", "Days before valid-to that count as expiring")}
+                    </label>
+                    <input
+                        id="expiring-days"
+                        type="number"
+                        min="1"
+                        max="365"
+                        prop:value=move || matrix.with(|m| m.as_ref().map(|m| m.expiring_days.to_string()).unwrap_or_default())
+                        on:input=move |ev| {
+                            let days = event_target_value(&ev).parse().unwrap_or(0);
+                            matrix.update(|m| if let Some(m) = m { m.expiring_days = days; });
+                        }
+                    />
+                </div>
+                <div class="toolbar">
+                    <button id="requirements-save" type="button" class="btn btn-primary" on:click=save>
+                        {move || w(lang.get(), "保存为新版本", "Save as a new version")}
+                    </button>
+                    <button id="run-expiry-job" type="button" class="btn" on:click=run_job>
+                        {move || w(lang.get(), "立即运行证照到期提醒", "Run the expiry alerts now")}
+                    </button>
+                    <span id="requirements-message">{move || message.get()}</span>
+                </div>
+                <p class="muted">
+                    {move || {
+                        let lang = lang.get();
+                        loaded::<RequirementMatrixHistory>(history)
+                            .and_then(Result::ok)
+                            .map(|h| {
+                                h.versions
+                                    .iter()
+                                    .map(|v| format!(
+                                        "v{} {} {}",
+                                        v.version,
+                                        v.created_by_name.clone().unwrap_or_else(|| w(lang, "系统默认", "built-in default").to_owned()),
+                                        if v.created_by.is_some() { v.created_at.format("%Y-%m-%d %H:%M").to_string() } else { String::new() }
+                                    ))
+                                    .collect::<Vec<_>>()
+                                    .join(" · ")
+                            })
+                            .unwrap_or_default()
+                    }}
+                </p>
+            </div>
+        </crate::pages::admin::AdminFrame>
+    }
+}
