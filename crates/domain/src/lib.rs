@@ -61,6 +61,7 @@ pub enum Lang {
 pub mod archive;
 pub mod audit;
 pub mod auth;
+pub mod classification;
 pub mod client;
 pub mod clv;
 pub mod error;
