@@ -301,3 +301,58 @@ async fn hazchem_screening_lists_resellers_without_a_diesel_permit(app: &TestApp
     assert!(!listed(&list));
 }
 db_test!(hazchem_screening_lists_resellers_without_a_diesel_permit);
+
+async fn completeness_of_a_manager_matches_a_count_of_their_archives(app: &TestApp) {
+    let manager = app.token("manager").await;
+    let clients = app.get_json("/api/v1/clients?per_page=200", &manager).await;
+    let clients = clients["items"].as_array().expect("items");
+    assert!(!clients.is_empty());
+    let (mut complete, mut expiring, mut expired) = (0u64, 0u64, 0u64);
+    let mut missing: std::collections::BTreeMap<String, u64> = Default::default();
+    for client in clients {
+        let id = client["id"].as_str().expect("id");
+        let docs = app
+            .get_json(&format!("/api/v1/clients/{id}/documents"), &manager)
+            .await;
+        let archive = &docs["archive"];
+        if archive["complete"] == true {
+            complete += 1;
+        }
+        for doc_type in required_missing(archive) {
+            *missing.entry(doc_type).or_default() += 1;
+        }
+        let required: Vec<&Value> = archive["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|i| i["requirement"] == "required")
+            .collect();
+        if required.iter().any(|i| i["status"] == "expiring") {
+            expiring += 1;
+        }
+        if required.iter().any(|i| i["status"] == "expired") {
+            expired += 1;
+        }
+    }
+    let report = app.get_json("/api/v1/archive/completeness", &manager).await;
+    let total = &report["total"];
+    assert_eq!(total["clients"].as_u64(), Some(clients.len() as u64));
+    assert_eq!(total["complete"].as_u64(), Some(complete));
+    assert_eq!(total["expiring"].as_u64(), Some(expiring));
+    assert_eq!(total["expired"].as_u64(), Some(expired));
+    let reported: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(total["missing_by_type"].clone()).expect("missing");
+    assert_eq!(reported, missing);
+    let rate = total["rate"].as_f64().expect("rate");
+    assert!((rate - complete as f64 / clients.len() as f64).abs() < 1e-9);
+
+    // The drill-down lists exactly the incomplete ones.
+    let incomplete = app
+        .get_json("/api/v1/archive/incomplete?per_page=200", &manager)
+        .await;
+    assert_eq!(
+        incomplete["total"].as_u64(),
+        Some(clients.len() as u64 - complete)
+    );
+}
+db_test!(completeness_of_a_manager_matches_a_count_of_their_archives);

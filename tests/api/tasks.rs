@@ -170,3 +170,147 @@ async fn jobs_and_tasks_refuse_what_they_should(app: &TestApp) {
     assert!(audit["total"].as_u64().unwrap_or(0) >= 1, "{audit}");
 }
 db_test!(jobs_and_tasks_refuse_what_they_should);
+
+async fn a_manager_sees_the_tasks_of_their_clients_and_those_assigned_to_them(app: &TestApp) {
+    let admin = app.token("admin").await;
+    let manager = app.token("manager").await;
+    let me = app.get_json("/api/v1/me", &manager).await;
+    let my_id = me["id"].as_str().expect("id").to_owned();
+    // A renewal of one of the manager's letters, and visits for every client on the
+    // province's hazchem list, across many managers.
+    let client = own_client(app).await;
+    let valid_to = today() + TimeDelta::days(20);
+    upload_approved(
+        app,
+        &client,
+        json!({"doc_type": "authorisation_letter", "number": "SQ-9", "valid_to": valid_to.to_string()}),
+    )
+    .await;
+    run(app, &admin, today()).await;
+    let dispatched = app
+        .post_json("/api/v1/compliance/hazchem/dispatch", &admin, &json!({}))
+        .await;
+    assert_eq!(dispatched.status(), 200);
+    let own: Vec<String> = app.get_json("/api/v1/clients?per_page=200", &manager).await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
+    let assigned_to = |task: &Value, user: &str| {
+        task["assignees"]
+            .as_array()
+            .expect("assignees")
+            .iter()
+            .any(|a| a["user_id"] == user)
+    };
+
+    let visible = app.get_json("/api/v1/tasks?per_page=200", &manager).await;
+    let visible = visible["items"].as_array().expect("items");
+    assert!(!visible.is_empty());
+    for task in visible {
+        let client = task["client_id"].as_str().expect("client");
+        assert!(
+            own.iter().any(|c| c == client) || assigned_to(task, &my_id),
+            "{task}"
+        );
+    }
+    let due: Vec<&str> = visible
+        .iter()
+        .filter_map(|t| t["due_date"].as_str())
+        .collect();
+    assert!(due.windows(2).all(|w| w[0] <= w[1]), "soonest due first");
+    let mine = app
+        .get_json("/api/v1/tasks?mine=true&per_page=200", &manager)
+        .await;
+    for task in mine["items"].as_array().expect("items") {
+        assert!(assigned_to(task, &my_id), "{task}");
+    }
+
+    // Someone else's task is not there, and reading it directly is a 404.
+    let all = app.get_json("/api/v1/tasks?per_page=200", &admin).await;
+    assert!(all["total"].as_u64() > Some(visible.len() as u64));
+    let foreign = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|t| !assigned_to(t, &my_id) && !own.iter().any(|c| t["client_id"] == c.as_str()))
+        .expect("a task of another manager's client");
+    let id = foreign["id"].as_str().expect("id");
+    assert!(!visible.iter().any(|t| t["id"] == id));
+    assert_eq!(
+        app.get(&format!("/api/v1/tasks/{id}"), &manager)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tasks/{id}"), &admin)
+            .await
+            .status(),
+        200
+    );
+
+    // A viewer reads the province's tasks but dispatches nothing.
+    let viewer = app.token("viewer").await;
+    let seen = app.get_json("/api/v1/tasks?per_page=1", &viewer).await;
+    assert_eq!(seen["total"], all["total"]);
+    assert_eq!(
+        app.post_json("/api/v1/compliance/hazchem/dispatch", &viewer, &json!({}))
+            .await
+            .status(),
+        403
+    );
+}
+db_test!(a_manager_sees_the_tasks_of_their_clients_and_those_assigned_to_them);
+
+async fn racing_inserts_of_one_dedupe_key_create_one_task(app: &TestApp) {
+    use domain::task::{AssigneeLevel, TaskKind, TaskSource};
+    use store::tasks::NewTask;
+    let manager = app.token("manager").await;
+    let me = app.get_json("/api/v1/me", &manager).await;
+    let my_id: uuid::Uuid = me["id"].as_str().expect("id").parse().expect("uuid");
+    let client: uuid::Uuid = own_client(app).await.parse().expect("uuid");
+    let task = |n: u32| NewTask {
+        id: uuid::Uuid::now_v7(),
+        kind: TaskKind::Visit,
+        source: TaskSource::HazchemScreening,
+        client_id: client,
+        title: format!("走访 {n}"),
+        title_en: format!("Visit {n}"),
+        detail: String::new(),
+        detail_en: String::new(),
+        due_date: today(),
+        tier: None,
+        document_id: None,
+        dedupe_key: Some(format!("hazchem:{client}")),
+        assignees: vec![(my_id, AssigneeLevel::AccountManager)],
+        created_at: chrono::Utc::now(),
+    };
+    // Neither writer has seen the other's task: the unique index decides, and the loser
+    // counts nothing instead of failing.
+    let (a, b) = (task(1), task(2));
+    let (first, second) = tokio::join!(
+        app.store.create_tasks(std::slice::from_ref(&a), None),
+        app.store.create_tasks(std::slice::from_ref(&b), None)
+    );
+    assert_eq!(first.expect("first") + second.expect("second"), 1);
+    let again = app
+        .store
+        .create_tasks(&[task(3)], None)
+        .await
+        .expect("again");
+    assert_eq!(again, 0);
+    let listed = app
+        .get_json(
+            &format!("/api/v1/tasks?kind=visit&client_id={client}"),
+            &manager,
+        )
+        .await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(
+        listed["items"][0]["assignees"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
+db_test!(racing_inserts_of_one_dedupe_key_create_one_task);

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::archive::{expiry_tier, renew_task_levels, ClientArchiveFacts, DocumentFacts};
 use domain::archive::{DocumentType, ReviewState};
-use domain::org::{DataScope, Role};
+use domain::org::{DataScope, OrgLevel, Role};
 use domain::task::{AssigneeLevel, JobReport, TaskKind, TaskSource};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -40,13 +40,16 @@ pub async fn run_job(
 /// Directors and leaders, by the unit they sit in, with the tree to walk upwards.
 struct Supervisors {
     parent: HashMap<Uuid, Option<Uuid>>,
+    level: HashMap<Uuid, OrgLevel>,
     directors: HashMap<Uuid, Uuid>,
     leaders: HashMap<Uuid, Uuid>,
 }
 
 impl Supervisors {
     async fn load(store: &Store) -> Result<Self, StoreError> {
-        let parent = store.org_tree().await?.into_iter().collect();
+        let units = store.org_units().await?;
+        let parent = units.iter().map(|u| (u.id, u.parent_id)).collect();
+        let level = units.iter().map(|u| (u.id, u.level)).collect();
         let mut directors = HashMap::new();
         let mut leaders = HashMap::new();
         for (role, map) in [
@@ -65,6 +68,7 @@ impl Supervisors {
         }
         Ok(Self {
             parent,
+            level,
             directors,
             leaders,
         })
@@ -87,6 +91,21 @@ impl Supervisors {
         None
     }
 
+    /// The city a unit belongs to (itself when it is one); the province root when it sits above
+    /// any city.
+    fn city_of(&self, unit: Uuid) -> Uuid {
+        let mut at = unit;
+        loop {
+            if self.level.get(&at) == Some(&OrgLevel::City) {
+                return at;
+            }
+            match self.parent.get(&at).copied().flatten() {
+                Some(up) => at = up,
+                None => return at,
+            }
+        }
+    }
+
     fn assignees(
         &self,
         facts: &ClientArchiveFacts,
@@ -99,13 +118,9 @@ impl Supervisors {
                 AssigneeLevel::Director => {
                     self.nearest(facts.org_unit_id, *level).map(|u| (u, *level))
                 }
-                // The leader in charge of the client's city (or the province).
+                // The leader in charge of the client's city, else the province's.
                 AssigneeLevel::Leader => self
-                    .parent
-                    .get(&facts.org_unit_id)
-                    .copied()
-                    .flatten()
-                    .and_then(|city| self.nearest(city, *level))
+                    .nearest(self.city_of(facts.org_unit_id), *level)
                     .map(|u| (u, *level)),
             })
             .collect()

@@ -9,7 +9,7 @@ use domain::task::{
     is_overdue, AssigneeLevel, EvidenceKind, Task, TaskAssignee, TaskEvidence, TaskKind,
     TaskSource, TaskStatus,
 };
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
@@ -172,39 +172,23 @@ pub struct TaskFilter {
 
 /// Inserts tasks and their assignees in the caller's transaction. A task whose dedupe key
 /// already has an active task is skipped; returns how many were created.
+///
+/// The partial unique index on active dedupe keys decides, not a read before the write: two
+/// job runs or two dispatches racing each other (or two server instances) then create each
+/// task once, and the loser counts it as already open instead of failing.
 pub async fn insert_tasks<C: ConnectionTrait>(
     conn: &C,
     new: &[NewTask],
 ) -> Result<u64, StoreError> {
-    if new.is_empty() {
-        return Ok(0);
-    }
-    let keys: Vec<String> = new.iter().filter_map(|t| t.dedupe_key.clone()).collect();
-    let taken: std::collections::HashSet<String> = if keys.is_empty() {
-        Default::default()
-    } else {
-        let mut taken = std::collections::HashSet::new();
-        for chunk in keys.chunks(500) {
-            let rows: Vec<Option<String>> = tasks::Entity::find()
-                .select_only()
-                .column(tasks::Column::DedupeKey)
-                .filter(tasks::Column::DedupeKey.is_in(chunk.iter().cloned()))
-                .filter(tasks::Column::Status.is_in(active_status_codes()))
-                .into_tuple()
-                .all(conn)
-                .await?;
-            taken.extend(rows.into_iter().flatten());
-        }
-        taken
-    };
     let mut seen = std::collections::HashSet::new();
     let fresh: Vec<&NewTask> = new
         .iter()
         .filter(|t| match &t.dedupe_key {
-            Some(key) => !taken.contains(key) && seen.insert(key.clone()),
+            Some(key) => seen.insert(key.clone()),
             None => true,
         })
         .collect();
+    let mut created = 0;
     for chunk in fresh.chunks(200) {
         tasks::Entity::insert_many(chunk.iter().map(|t| tasks::ActiveModel {
             id: Set(t.id),
@@ -226,10 +210,24 @@ pub async fn insert_tasks<C: ConnectionTrait>(
             updated_at: Set(t.created_at),
             closed_at: Set(None),
         }))
+        // No conflict target: the only unique index a new row can hit is the partial one on
+        // active dedupe keys, and naming a partial index's predicate portably is not possible.
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
+        let inserted: std::collections::HashSet<Uuid> = tasks::Entity::find()
+            .select_only()
+            .column(tasks::Column::Id)
+            .filter(tasks::Column::Id.is_in(chunk.iter().map(|t| t.id)))
+            .into_tuple::<Uuid>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
+        created += inserted.len() as u64;
         let assignees: Vec<task_assignees::ActiveModel> = chunk
             .iter()
+            .filter(|t| inserted.contains(&t.id))
             .flat_map(|t| {
                 let mut seen_users = std::collections::HashSet::new();
                 t.assignees
@@ -249,7 +247,7 @@ pub async fn insert_tasks<C: ConnectionTrait>(
                 .await?;
         }
     }
-    Ok(fresh.len() as u64)
+    Ok(created)
 }
 
 /// Adds people to a task (escalation) and sets its tier, in the caller's transaction.
