@@ -9,6 +9,7 @@ mod m20261123_000004_org_admin;
 mod m20261123_000005_integrator_tokens;
 mod m20261123_000006_sso;
 mod m20261123_000007_archives;
+mod m20261202_000008_sales_intel;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_integrator_tokens::Migration),
             Box::new(m20261123_000006_sso::Migration),
             Box::new(m20261123_000007_archives::Migration),
+            Box::new(m20261202_000008_sales_intel::Migration),
         ]
     }
 }

@@ -77,6 +77,18 @@ fn rule(route: &str) -> Option<Rule> {
         "PUT /api/v1/archive/requirements" | "POST /api/v1/jobs/{name}/run" => Admin,
         // The download ticket authorises, not a bearer token: a wrong one finds nothing.
         "GET /api/v1/archive/export/{id}" => Public,
+        // Sales data comes from the ERP and the gauges (tokens) or an administrator.
+        "POST /api/v1/sales/orders"
+        | "POST /api/v1/sales/prepayments"
+        | "POST /api/v1/gauges/readings" => Admin,
+        "GET /api/v1/clients/{id}/prepayments"
+        | "GET /api/v1/clients/{id}/tanks"
+        | "GET /api/v1/clients/{id}/intel" => ClientRead,
+        "POST /api/v1/clients/{id}/churn-reasons" => ClientWrite,
+        "GET /api/v1/analytics/dashboard"
+        | "GET /api/v1/analytics/classification"
+        | "GET /api/v1/analytics/transitions"
+        | "GET /api/v1/analytics/churn-reasons" => SignedIn,
         "GET /api/v1/integrator-tokens"
         | "POST /api/v1/integrator-tokens"
         | "POST /api/v1/integrator-tokens/{id}/revoke" => Admin,
@@ -112,10 +124,13 @@ const EVERYONE: [Who; 7] = [
 ];
 
 /// The routes integrator tokens may call (each with its scope; the machine here has them all).
-const MACHINE_ROUTES: [&str; 3] = [
+const MACHINE_ROUTES: [&str; 6] = [
     "GET /api/v1/clients",
     "GET /api/v1/clients/{id}",
     "GET /api/v1/audit",
+    "POST /api/v1/sales/orders",
+    "POST /api/v1/sales/prepayments",
+    "POST /api/v1/gauges/readings",
 ];
 
 /// Which record a `{id}` stands for.

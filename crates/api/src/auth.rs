@@ -165,6 +165,9 @@ pub const MACHINE_ROUTES: &[(&str, &str, TokenScope)] = &[
     ("GET", "/api/v1/clients", TokenScope::ClientsRead),
     ("GET", "/api/v1/clients/{id}", TokenScope::ClientsRead),
     ("GET", "/api/v1/audit", TokenScope::AuditRead),
+    ("POST", "/api/v1/sales/orders", TokenScope::SalesWrite),
+    ("POST", "/api/v1/sales/prepayments", TokenScope::SalesWrite),
+    ("POST", "/api/v1/gauges/readings", TokenScope::GaugesWrite),
 ];
 
 /// The scope an integrator token needs for `method` on the route `pattern` (as actix names it,

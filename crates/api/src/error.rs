@@ -55,6 +55,10 @@ pub enum ApiError {
     /// people); the field error says why.
     #[error("conflict: {0:?}")]
     ConflictWith(FieldError),
+    /// Several records of a batch conflict with what is stored (e.g. order numbers stored with
+    /// different content); nothing was written.
+    #[error("conflicts: {0}")]
+    Conflicts(ValidationErrors),
     /// The database is unreachable.
     #[error("service unavailable")]
     Unavailable,
@@ -80,7 +84,9 @@ impl ApiError {
             ApiError::RateLimited { .. } => ErrorCode::TooManyRequests,
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
-            ApiError::Conflict { .. } | ApiError::ConflictWith(_) => ErrorCode::Conflict,
+            ApiError::Conflict { .. } | ApiError::ConflictWith(_) | ApiError::Conflicts(_) => {
+                ErrorCode::Conflict
+            }
             ApiError::Unavailable => ErrorCode::ServiceUnavailable,
             ApiError::Unexpected(_) => ErrorCode::InternalError,
         }
@@ -94,6 +100,14 @@ impl ApiError {
             ApiError::Validation(errors) => (
                 format!("{} field(s) are invalid: {errors}", errors.0.len()),
                 format!("有 {} 个字段不符合要求", errors.0.len()),
+                errors.0.clone(),
+            ),
+            ApiError::Conflicts(errors) => (
+                format!(
+                    "{} record(s) conflict with stored ones; nothing was written: {errors}",
+                    errors.0.len()
+                ),
+                format!("有 {} 条记录与已存数据冲突，整批未写入", errors.0.len()),
                 errors.0.clone(),
             ),
             ApiError::MalformedJson(e) | ApiError::ConflictWith(e) => {
@@ -150,7 +164,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } | ApiError::ConflictWith(_) => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::ConflictWith(_) | ApiError::Conflicts(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

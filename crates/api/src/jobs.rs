@@ -16,7 +16,10 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use uuid::Uuid;
 
 /// Names of the jobs that can be run on demand.
-pub const JOBS: &[&str] = &[EXPIRY_ALERTS];
+pub const JOBS: &[&str] = &[EXPIRY_ALERTS, RECOMPUTE_INTEL];
+
+/// The nightly recompute of grades, classes and P(alive).
+pub const RECOMPUTE_INTEL: &str = "recompute_intel";
 
 /// The daily licence-expiry alerts.
 pub const EXPIRY_ALERTS: &str = "expiry_alerts";
@@ -33,8 +36,37 @@ pub async fn run_job(
 ) -> Option<Result<JobReport, StoreError>> {
     match name {
         EXPIRY_ALERTS => Some(expiry_alerts(store, as_of, now).await),
+        RECOMPUTE_INTEL => Some(recompute_intel(store, as_of, now).await),
         _ => None,
     }
+}
+
+/// Recomputes every client's grade, class and P(alive) as of `as_of` (DESIGN §2.2, §2.3).
+pub async fn recompute_intel(
+    store: &Store,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<JobReport, StoreError> {
+    let started = Instant::now();
+    let stats = crate::intel::recompute(store, as_of, now).await?;
+    tracing::info!(
+        job = RECOMPUTE_INTEL,
+        clients = stats.clients,
+        orders = stats.orders,
+        read_ms = stats.read_ms,
+        compute_ms = stats.compute_ms,
+        write_ms = stats.write_ms,
+        "recomputed client intelligence"
+    );
+    Ok(JobReport {
+        job: RECOMPUTE_INTEL.to_owned(),
+        as_of: Some(as_of),
+        created: 0,
+        updated: stats.grade_changes,
+        closed: 0,
+        examined: stats.clients,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
 }
 
 /// Directors and leaders, by the unit they sit in, with the tree to walk upwards.
@@ -281,10 +313,12 @@ pub async fn expiry_alerts(
     Ok(report)
 }
 
-/// Starts the scheduler: the expiry alerts daily at 02:00 China time (18:00 UTC). A failing
-/// run is logged and the server carries on.
+/// Starts the scheduler: the intelligence recompute nightly at 01:30 and the expiry alerts
+/// daily at 02:00 China time (17:30 and 18:00 UTC). A failing run is logged and the server
+/// carries on.
 pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
+    let state_for_recompute = state.clone();
     let job = Job::new_async("0 0 18 * * *", move |_id, _scheduler| {
         let state = state.clone();
         Box::pin(async move {
@@ -292,6 +326,19 @@ pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
             let today = (now + chrono::TimeDelta::hours(8)).date_naive();
             if let Err(e) = expiry_alerts(&state.store, today, now).await {
                 tracing::error!(job = EXPIRY_ALERTS, error = %e, "job failed");
+            }
+        })
+    })?;
+    scheduler.add(job).await?;
+    // 01:30 China time (17:30 UTC): after the ERP's evening sync.
+    let recompute_state = state_for_recompute;
+    let job = Job::new_async("0 30 17 * * *", move |_id, _scheduler| {
+        let state = recompute_state.clone();
+        Box::pin(async move {
+            let now = state.clock.now();
+            let today = (now + chrono::TimeDelta::hours(8)).date_naive();
+            if let Err(e) = recompute_intel(&state.store, today, now).await {
+                tracing::error!(job = RECOMPUTE_INTEL, error = %e, "job failed");
             }
         })
     })?;

@@ -8,6 +8,7 @@ pub mod demo_seed;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod intel;
 pub mod jobs;
 pub mod openapi;
 pub mod routes;

@@ -63,6 +63,9 @@ struct ApiV1;
         (path = "/api/v1", api = routes::tasks::Api),
         (path = "/api/v1", api = routes::card::Api),
         (path = "/api/v1", api = routes::export::Api),
+        (path = "/api/v1", api = routes::sales::Api),
+        (path = "/api/v1", api = routes::analytics::Api),
+        (path = "/api/v1", api = routes::gauges::Api),
     ),
     modifiers(&BearerAuth),
     tags(

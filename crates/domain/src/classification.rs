@@ -37,6 +37,7 @@ labelled_enum! {
 
 /// The thresholds of §2.3 (a versioned rule set).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClassificationRules {
     /// Length of the recent window, days (90).
@@ -71,6 +72,7 @@ impl Default for ClassificationRules {
 
 /// The numbers behind a class.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClassReasons {
     /// Days since the last purchase.
     pub days_since_last: Option<i64>,
@@ -88,6 +90,7 @@ pub struct ClassReasons {
 
 /// A client's class on a date, with its reasons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Classification {
     /// The class.
     pub class: ClientClass,

@@ -126,7 +126,9 @@ pub fn group(customers: &[CustomerSummary]) -> Vec<(CustomerSummary, f64)> {
 }
 
 /// Minimises `f` from `start` with Nelder–Mead; returns the point, its value and iterations.
-fn nelder_mead(
+///
+/// Shared with [`crate::clv_cnbd`], whose models have four continuous parameters too.
+pub(crate) fn nelder_mead(
     f: &dyn Fn(&[f64; 4]) -> f64,
     start: [f64; 4],
     max_iter: u32,

@@ -58,17 +58,21 @@ pub enum Lang {
     En,
 }
 
+pub mod analytics;
 pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod classification;
 pub mod client;
 pub mod clv;
+pub mod clv_cnbd;
 pub mod error;
 pub mod export;
+pub mod gauge;
 pub mod geo;
 pub mod grading;
 pub mod integrator;
+pub mod intel;
 pub mod org;
 pub mod sales;
 pub mod sso;

@@ -306,7 +306,11 @@ pub async fn get_client(
 }
 
 /// Client `id` if the caller may see it; 404 otherwise (whether it exists or not).
-async fn visible_client(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<Client, ApiError> {
+pub(crate) async fn visible_client(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<Client, ApiError> {
     let scope = auth.scope(&state.store.org_tree().await?);
     state
         .store

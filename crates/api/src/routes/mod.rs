@@ -1,5 +1,6 @@
 //! HTTP handlers, grouped by resource.
 
+pub mod analytics;
 pub mod archive;
 pub mod audit;
 pub mod auth;
@@ -8,8 +9,10 @@ pub mod clients;
 pub mod compliance;
 pub mod documents;
 pub mod export;
+pub mod gauges;
 pub mod health;
 pub mod org;
+pub mod sales;
 pub mod sso;
 pub mod tasks;
 pub mod tokens;
@@ -47,5 +50,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(compliance::configure)
         .configure(tasks::configure)
         .configure(card::configure)
-        .configure(export::configure);
+        .configure(export::configure)
+        .configure(sales::configure)
+        .configure(analytics::configure)
+        .configure(gauges::configure);
 }

@@ -1,0 +1,1012 @@
+//! Client intelligence in the database: the sales stream the recompute reads, the figures it
+//! writes (current figures per client, grade history, weekly class snapshots, monthly volume
+//! per org unit, the run log) and the queries behind the dashboard and the client page.
+
+use crate::sql::Sql;
+use crate::{from_code, from_json, to_json, Store, StoreError};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use domain::analytics::{
+    ClassSnapshot, ClientIntel, DashboardClientRow, GradeChange, ProductMonthVolume, RfmScores,
+    TransitionCount,
+};
+use domain::classification::ClientClass;
+use domain::grading::Grade;
+use domain::org::DataScope;
+use domain::sales::Product;
+use futures_util::TryStreamExt;
+use sea_orm::sea_query::{Alias, OnConflict, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, TransactionTrait, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// What one recompute writes.
+#[derive(Debug, Clone)]
+pub struct IntelWrite {
+    /// The date the figures are as of.
+    pub as_of: NaiveDate,
+    /// When the run started.
+    pub computed_at: DateTime<Utc>,
+    /// Rule-set version used.
+    pub rule_version: i32,
+    /// The fitted model (for the run log).
+    pub model: serde_json::Value,
+    /// Wall time of the computation so far, milliseconds.
+    pub elapsed_ms: i64,
+    /// Every client's figures (prospects included).
+    pub rows: Vec<ClientIntel>,
+    /// False for a historical (backfill) run: only the snapshot and grade history are written.
+    pub current: bool,
+}
+
+/// What a save wrote.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntelSaved {
+    /// Grade changes recorded.
+    pub grade_changes: u64,
+    /// Snapshot rows written.
+    pub snapshot_rows: u64,
+}
+
+/// The last recompute.
+#[derive(Debug, Clone)]
+pub struct IntelRun {
+    /// As of.
+    pub as_of: NaiveDate,
+    /// When it ran.
+    pub started_at: DateTime<Utc>,
+    /// Rule version.
+    pub rule_version: i32,
+    /// The model.
+    pub model: serde_json::Value,
+    /// Clients.
+    pub clients: i64,
+    /// Milliseconds.
+    pub elapsed_ms: i64,
+}
+
+/// Counts behind the dashboard: one row per (unit, class, grade, key-client flag).
+#[derive(Debug, Clone)]
+pub struct IntelCountRow {
+    /// The client's org unit (county).
+    pub org_unit_id: Uuid,
+    /// Class.
+    pub class: ClientClass,
+    /// Grade.
+    pub grade: Option<Grade>,
+    /// Key client.
+    pub key_client: bool,
+    /// Clients.
+    pub clients: u64,
+    /// Trailing-12-month tonnes.
+    pub tonnes_12m: f64,
+    /// Prepaid not lifted, tonnes.
+    pub prepaid_t: f64,
+}
+
+/// Filters of the classification list.
+#[derive(Debug, Clone, Default)]
+pub struct IntelFilter {
+    /// Only this class.
+    pub class: Option<ClientClass>,
+    /// Only this grade.
+    pub grade: Option<Grade>,
+    /// Only key clients.
+    pub key_client: Option<bool>,
+    /// Only this org unit's subtree (already intersected with the caller's scope).
+    pub units: Option<Vec<Uuid>>,
+    /// Order: `volume_at_risk` (default), `p_alive`, `tonnes_12m`, `name`.
+    pub sort: IntelSort,
+    /// Page from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+}
+
+/// Orders of the classification list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IntelSort {
+    /// Most expected volume at risk first.
+    #[default]
+    VolumeAtRisk,
+    /// Lowest P(alive) first.
+    PAlive,
+    /// Most volume first.
+    Tonnes12m,
+    /// By name.
+    Name,
+}
+
+/// Which dashboard list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopList {
+    /// Declining, at-risk and churned clients by expected volume at risk.
+    AtRisk,
+    /// Clients by prepaid-not-lifted volume.
+    Prepaid,
+}
+
+const INTEL_COLUMNS: &str = "i.client_id, c.name, c.org_unit_id, i.as_of, i.grade, i.key_client, \
+    i.rfm_r, i.rfm_f, i.rfm_m, i.quadrant, i.class, i.reasons, i.sentence_zh, i.sentence_en, \
+    i.p_alive, i.expected_purchases_90d, i.volume_at_risk_t, i.tonnes_12m, i.purchases_12m, \
+    i.tonnes_90d, i.prepaid_not_lifted_t, i.rule_version";
+
+fn intel_from_row(row: &QueryResult) -> Result<ClientIntel, StoreError> {
+    let grade: Option<String> = row.try_get_by_index(4)?;
+    let quadrant: Option<String> = row.try_get_by_index(9)?;
+    let class: String = row.try_get_by_index(10)?;
+    let reasons: serde_json::Value = row.try_get_by_index(11)?;
+    let small = |i: usize| -> Result<u8, StoreError> {
+        let v: i32 = row.try_get_by_index(i)?;
+        Ok(u8::try_from(v).unwrap_or(0))
+    };
+    let purchases: i32 = row.try_get_by_index(18)?;
+    Ok(ClientIntel {
+        client_id: row.try_get_by_index(0)?,
+        client_name: row.try_get_by_index(1)?,
+        org_unit_id: row.try_get_by_index(2)?,
+        as_of: row.try_get_by_index(3)?,
+        grade: grade.map(|g| from_code(&g, "grade")).transpose()?,
+        key_client: row.try_get_by_index(5)?,
+        rfm: RfmScores {
+            r: small(6)?,
+            f: small(7)?,
+            m: small(8)?,
+        },
+        quadrant: quadrant.map(|q| from_code(&q, "quadrant")).transpose()?,
+        class: from_code(&class, "class")?,
+        reasons: from_json(&reasons, "class reasons")?,
+        sentence_zh: row.try_get_by_index(12)?,
+        sentence_en: row.try_get_by_index(13)?,
+        p_alive: row.try_get_by_index(14)?,
+        expected_purchases_90d: row.try_get_by_index(15)?,
+        expected_volume_at_risk_t: row.try_get_by_index(16)?,
+        tonnes_12m: row.try_get_by_index(17)?,
+        purchases_12m: u32::try_from(purchases).unwrap_or(0),
+        tonnes_90d: row.try_get_by_index(19)?,
+        prepaid_not_lifted_t: row.try_get_by_index(20)?,
+        rule_version: row.try_get_by_index(21)?,
+    })
+}
+
+fn table(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// Monday of `date`'s week: the key of weekly snapshots.
+pub fn week_of(date: NaiveDate) -> NaiveDate {
+    date - chrono::TimeDelta::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
+/// Rows per INSERT: under SQLite's 32,766 bound parameters at 22 columns.
+const INTEL_CHUNK: usize = 1_000;
+
+impl Store {
+    fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Every client as (id, org unit), in id order: the recompute covers prospects too.
+    pub async fn intel_clients(&self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT id, org_unit_id FROM clients ORDER BY id");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
+            .collect()
+    }
+
+    /// Prepaid-not-lifted balance per client as of `as_of`, kilograms (clients with a
+    /// non-zero balance only).
+    pub async fn prepaid_balances_kg(
+        &self,
+        as_of: NaiveDate,
+    ) -> Result<HashMap<Uuid, i64>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT client_id, CAST(SUM(CASE WHEN kind = 'prepayment' THEN quantity_kg \
+             ELSE -quantity_kg END) AS BIGINT) FROM prepayments WHERE entry_date <= ",
+        )
+        .bind(as_of)
+        .push(" GROUP BY client_id");
+        let rows = self.db.query_all(sql.build()).await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let kg: Option<i64> = r.try_get_by_index(1)?;
+            if let Some(kg) = kg.filter(|k| *k != 0) {
+                out.insert(r.try_get_by_index::<Uuid>(0)?, kg);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Streams every order up to `as_of` in client order and calls `each` once per client
+    /// with its orders as (date, tonnes), oldest first. Memory holds one client's orders at a
+    /// time. Returns the rows read.
+    pub async fn for_each_client_orders<F>(
+        &self,
+        as_of: NaiveDate,
+        mut each: F,
+    ) -> Result<u64, StoreError>
+    where
+        F: FnMut(Uuid, &[(NaiveDate, f64)]),
+    {
+        use sea_orm::sqlx;
+        const QUERY_PG: &str = "SELECT client_id, order_date, quantity_kg FROM sales_orders \
+            WHERE order_date <= $1 ORDER BY client_id, order_date";
+        const QUERY_SQLITE: &str = "SELECT client_id, order_date, quantity_kg FROM sales_orders \
+            WHERE order_date <= ? ORDER BY client_id, order_date";
+        let mut current: Option<Uuid> = None;
+        let mut buffer: Vec<(NaiveDate, f64)> = Vec::with_capacity(512);
+        let mut rows = 0u64;
+        let mut push = |client: Uuid, date: NaiveDate, kg: i64| {
+            if current != Some(client) {
+                if let Some(previous) = current {
+                    each(previous, &buffer);
+                }
+                buffer.clear();
+                current = Some(client);
+            }
+            buffer.push((date, kg as f64 / 1000.0));
+            rows += 1;
+        };
+        let map = |e: sqlx::Error| {
+            StoreError::Database(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)))
+        };
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                let mut stream = sqlx::query_as::<_, (Uuid, NaiveDate, i64)>(QUERY_PG)
+                    .bind(as_of)
+                    .fetch(pool);
+                while let Some((client, date, kg)) = stream.try_next().await.map_err(map)? {
+                    push(client, date, kg);
+                }
+            }
+            DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                let mut stream = sqlx::query_as::<_, (Uuid, NaiveDate, i64)>(QUERY_SQLITE)
+                    .bind(as_of)
+                    .fetch(pool);
+                while let Some((client, date, kg)) = stream.try_next().await.map_err(map)? {
+                    push(client, date, kg);
+                }
+            }
+            DbBackend::MySql => {
+                return Err(StoreError::Corrupt("MySQL is not supported".to_owned()));
+            }
+        }
+        if let Some(last) = current {
+            each(last, &buffer);
+        }
+        Ok(rows)
+    }
+
+    /// Writes one recompute in one transaction: the current figures (replacing the previous
+    /// ones), a grade-history row for every client whose grade or key-client flag changed, the
+    /// week's class snapshot (replacing that week's), the monthly volume per org unit and the
+    /// run log. A historical run (`current = false`) writes the snapshot and grade history only.
+    pub async fn save_intel(&self, w: &IntelWrite) -> Result<IntelSaved, StoreError> {
+        let backend = self.backend();
+        let txn = self.db.begin().await?;
+        // The latest grade per client, to record only changes.
+        let mut sql = Sql::new(backend);
+        sql.push(
+            "SELECT g.client_id, g.grade, g.key_client FROM grade_history g JOIN \
+             (SELECT client_id, MAX(effective_date) AS d FROM grade_history WHERE effective_date <= ",
+        )
+        .bind(w.as_of)
+        .push(
+            " GROUP BY client_id) m ON m.client_id = g.client_id AND m.d = g.effective_date",
+        );
+        let mut previous: HashMap<Uuid, (Option<String>, bool)> = HashMap::new();
+        for r in txn.query_all(sql.build()).await? {
+            previous.insert(
+                r.try_get_by_index(0)?,
+                (r.try_get_by_index(1)?, r.try_get_by_index(2)?),
+            );
+        }
+        let mut saved = IntelSaved::default();
+        let changes: Vec<&ClientIntel> = w
+            .rows
+            .iter()
+            .filter(|row| {
+                let grade = row.grade.map(|g| g.code().to_owned());
+                match previous.get(&row.client_id) {
+                    Some((g, k)) => *g != grade || *k != row.key_client,
+                    // A client never graded gets its first entry once it has a grade.
+                    None => row.grade.is_some(),
+                }
+            })
+            .collect();
+        for chunk in changes.chunks(INTEL_CHUNK) {
+            let mut insert = Query::insert();
+            insert.into_table(table("grade_history")).columns([
+                table("client_id"),
+                table("effective_date"),
+                table("grade"),
+                table("key_client"),
+                table("tonnes_12m"),
+                table("rule_version"),
+            ]);
+            for row in chunk {
+                let values: [SimpleExpr; 6] = [
+                    row.client_id.into(),
+                    w.as_of.into(),
+                    row.grade.map(|g| g.code().to_owned()).into(),
+                    row.key_client.into(),
+                    row.tonnes_12m.into(),
+                    w.rule_version.into(),
+                ];
+                insert
+                    .values(values)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+            insert.on_conflict(
+                OnConflict::columns([table("client_id"), table("effective_date")])
+                    .update_columns([
+                        table("grade"),
+                        table("key_client"),
+                        table("tonnes_12m"),
+                        table("rule_version"),
+                    ])
+                    .to_owned(),
+            );
+            txn.execute(backend.build(&insert)).await?;
+            saved.grade_changes += chunk.len() as u64;
+        }
+        // The week's snapshot.
+        let week = week_of(w.as_of);
+        let mut delete = Sql::new(backend);
+        delete
+            .push("DELETE FROM class_snapshots WHERE week = ")
+            .bind(week);
+        txn.execute(delete.build()).await?;
+        for chunk in w.rows.chunks(INTEL_CHUNK) {
+            let mut insert = Query::insert();
+            insert.into_table(table("class_snapshots")).columns([
+                table("week"),
+                table("client_id"),
+                table("class"),
+                table("sentence_zh"),
+                table("sentence_en"),
+            ]);
+            for row in chunk {
+                let values: [SimpleExpr; 5] = [
+                    week.into(),
+                    row.client_id.into(),
+                    row.class.code().into(),
+                    row.sentence_zh.clone().into(),
+                    row.sentence_en.clone().into(),
+                ];
+                insert
+                    .values(values)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+            txn.execute(backend.build(&insert)).await?;
+            saved.snapshot_rows += chunk.len() as u64;
+        }
+        if w.current {
+            txn.execute_unprepared("DELETE FROM client_intel").await?;
+            for chunk in w.rows.chunks(INTEL_CHUNK) {
+                let mut insert = Query::insert();
+                insert.into_table(table("client_intel")).columns(
+                    [
+                        "client_id",
+                        "as_of",
+                        "grade",
+                        "key_client",
+                        "rfm_r",
+                        "rfm_f",
+                        "rfm_m",
+                        "quadrant",
+                        "class",
+                        "reasons",
+                        "sentence_zh",
+                        "sentence_en",
+                        "p_alive",
+                        "expected_purchases_90d",
+                        "volume_at_risk_t",
+                        "tonnes_12m",
+                        "purchases_12m",
+                        "tonnes_90d",
+                        "prepaid_not_lifted_t",
+                        "rule_version",
+                        "computed_at",
+                    ]
+                    .map(table),
+                );
+                for row in chunk {
+                    let values: [SimpleExpr; 21] = [
+                        row.client_id.into(),
+                        w.as_of.into(),
+                        row.grade.map(|g| g.code().to_owned()).into(),
+                        row.key_client.into(),
+                        i32::from(row.rfm.r).into(),
+                        i32::from(row.rfm.f).into(),
+                        i32::from(row.rfm.m).into(),
+                        row.quadrant.map(|q| q.code().to_owned()).into(),
+                        row.class.code().into(),
+                        Value::Json(Some(Box::new(to_json(&row.reasons)))).into(),
+                        row.sentence_zh.clone().into(),
+                        row.sentence_en.clone().into(),
+                        row.p_alive.into(),
+                        row.expected_purchases_90d.into(),
+                        row.expected_volume_at_risk_t.into(),
+                        row.tonnes_12m.into(),
+                        i64::from(row.purchases_12m).into(),
+                        row.tonnes_90d.into(),
+                        row.prepaid_not_lifted_t.into(),
+                        w.rule_version.into(),
+                        w.computed_at.into(),
+                    ];
+                    insert
+                        .values(values)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                }
+                txn.execute(backend.build(&insert)).await?;
+            }
+            txn.execute_unprepared("DELETE FROM unit_monthly_volume")
+                .await?;
+            let month = match backend {
+                DbBackend::Postgres => "to_char(o.order_date, 'YYYY-MM')",
+                _ => "substr(o.order_date, 1, 7)",
+            };
+            let mut rebuild = Sql::new(backend);
+            rebuild
+                .push("INSERT INTO unit_monthly_volume (org_unit_id, month, product, quantity_kg) SELECT c.org_unit_id, ")
+                .push(month)
+                .push(", o.product, CAST(SUM(o.quantity_kg) AS BIGINT) FROM sales_orders o JOIN clients c ON c.id = o.client_id WHERE o.order_date <= ")
+                .bind(w.as_of)
+                .push(" GROUP BY c.org_unit_id, ")
+                .push(month)
+                .push(", o.product");
+            txn.execute(rebuild.build()).await?;
+            let mut insert = Query::insert();
+            insert
+                .into_table(table("intel_runs"))
+                .columns(
+                    [
+                        "id",
+                        "as_of",
+                        "started_at",
+                        "elapsed_ms",
+                        "clients",
+                        "model",
+                        "rule_version",
+                    ]
+                    .map(table),
+                )
+                .values::<[SimpleExpr; 7]>([
+                    Uuid::now_v7().into(),
+                    w.as_of.into(),
+                    w.computed_at.into(),
+                    w.elapsed_ms.into(),
+                    (w.rows.len() as i64).into(),
+                    Value::Json(Some(Box::new(w.model.clone()))).into(),
+                    w.rule_version.into(),
+                ])
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            txn.execute(backend.build(&insert)).await?;
+        }
+        txn.commit().await?;
+        Ok(saved)
+    }
+
+    /// The latest current recompute, if any.
+    pub async fn latest_intel_run(&self) -> Result<Option<IntelRun>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT as_of, started_at, rule_version, model, clients, elapsed_ms FROM intel_runs \
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+        );
+        let Some(r) = self.db.query_one(sql.build()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(IntelRun {
+            as_of: r.try_get_by_index(0)?,
+            started_at: r.try_get_by_index(1)?,
+            rule_version: r.try_get_by_index(2)?,
+            model: r.try_get_by_index(3)?,
+            clients: r.try_get_by_index(4)?,
+            elapsed_ms: r.try_get_by_index(5)?,
+        }))
+    }
+
+    /// One client's current figures.
+    pub async fn client_intel(&self, client_id: Uuid) -> Result<Option<ClientIntel>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT ")
+            .push(INTEL_COLUMNS)
+            .push(" FROM client_intel i JOIN clients c ON c.id = i.client_id WHERE i.client_id = ")
+            .bind(client_id);
+        self.db
+            .query_one(sql.build())
+            .await?
+            .map(|r| intel_from_row(&r))
+            .transpose()
+    }
+
+    /// One client's grade changes, oldest first.
+    pub async fn client_grade_history(
+        &self,
+        client_id: Uuid,
+    ) -> Result<Vec<GradeChange>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT effective_date, grade, key_client, tonnes_12m, rule_version FROM grade_history \
+             WHERE client_id = ",
+        )
+        .bind(client_id)
+        .push(" ORDER BY effective_date");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                let grade: Option<String> = r.try_get_by_index(1)?;
+                Ok(GradeChange {
+                    effective_date: r.try_get_by_index(0)?,
+                    grade: grade.map(|g| from_code(&g, "grade")).transpose()?,
+                    key_client: r.try_get_by_index(2)?,
+                    tonnes_12m: r.try_get_by_index(3)?,
+                    rule_version: r.try_get_by_index(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One client's weekly class snapshots, oldest first (at most 105).
+    pub async fn client_class_history(
+        &self,
+        client_id: Uuid,
+    ) -> Result<Vec<ClassSnapshot>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT week, class, sentence_zh, sentence_en FROM class_snapshots WHERE client_id = ",
+        )
+        .bind(client_id)
+        .push(" ORDER BY week DESC LIMIT 105");
+        let rows = self.db.query_all(sql.build()).await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let class: String = r.try_get_by_index(1)?;
+                Ok(ClassSnapshot {
+                    week: r.try_get_by_index(0)?,
+                    class: from_code(&class, "class")?,
+                    sentence_zh: r.try_get_by_index(2)?,
+                    sentence_en: r.try_get_by_index(3)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Monthly volume by product of the clients selected by `client` (one client) or `owner`
+    /// (an account manager's clients), from `from` to `until`, oldest first.
+    pub async fn monthly_by_product(
+        &self,
+        client: Option<Uuid>,
+        owner: Option<Uuid>,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<ProductMonthVolume>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT o.order_date, o.product, o.quantity_kg FROM sales_orders o \
+             JOIN clients c ON c.id = o.client_id WHERE o.order_date >= ",
+        )
+        .bind(from)
+        .push(" AND o.order_date <= ")
+        .bind(until);
+        if let Some(client) = client {
+            sql.push(" AND o.client_id = ").bind(client);
+        }
+        if let Some(owner) = owner {
+            sql.push(" AND c.account_manager_id = ").bind(owner);
+        }
+        let rows = self.db.query_all(sql.build()).await?;
+        let mut sums: std::collections::BTreeMap<(String, Product), i64> = Default::default();
+        for r in rows {
+            let date: NaiveDate = r.try_get_by_index(0)?;
+            let product: String = r.try_get_by_index(1)?;
+            let kg: i64 = r.try_get_by_index(2)?;
+            let key = (
+                format!("{:04}-{:02}", date.year(), date.month()),
+                from_code(&product, "product")?,
+            );
+            *sums.entry(key).or_default() += kg;
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((month, product), kg)| ProductMonthVolume {
+                month,
+                product,
+                tonnes: kg as f64 / 1000.0,
+            })
+            .collect())
+    }
+
+    /// Monthly volume by product of the org units `units` (all when `None`) from month `from`
+    /// (`YYYY-MM`) on, as of the last recompute.
+    pub async fn unit_monthly_volume(
+        &self,
+        units: Option<&[Uuid]>,
+        from: &str,
+    ) -> Result<Vec<ProductMonthVolume>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT month, product, CAST(SUM(quantity_kg) AS BIGINT) FROM unit_monthly_volume \
+             WHERE month >= ",
+        )
+        .bind(from.to_owned());
+        if let Some(units) = units {
+            sql.push(" AND org_unit_id IN ").bind_list(units);
+        }
+        sql.push(" GROUP BY month, product ORDER BY month, product");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                let product: String = r.try_get_by_index(1)?;
+                let kg: i64 = r.try_get_by_index(2)?;
+                Ok(ProductMonthVolume {
+                    month: r.try_get_by_index(0)?,
+                    product: from_code(&product, "product")?,
+                    tonnes: kg as f64 / 1000.0,
+                })
+            })
+            .collect()
+    }
+
+    /// Class, grade and key-client counts per org unit over the clients of `scope`.
+    pub async fn intel_counts(&self, scope: &DataScope) -> Result<Vec<IntelCountRow>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT c.org_unit_id, i.class, i.grade, i.key_client, COUNT(*), SUM(i.tonnes_12m), \
+             SUM(i.prepaid_not_lifted_t) FROM client_intel i JOIN clients c ON c.id = i.client_id \
+             WHERE 1 = 1",
+        )
+        .scope("c", scope)
+        .push(" GROUP BY c.org_unit_id, i.class, i.grade, i.key_client");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                let class: String = r.try_get_by_index(1)?;
+                let grade: Option<String> = r.try_get_by_index(2)?;
+                let clients: i64 = r.try_get_by_index(4)?;
+                Ok(IntelCountRow {
+                    org_unit_id: r.try_get_by_index(0)?,
+                    class: from_code(&class, "class")?,
+                    grade: grade.map(|g| from_code(&g, "grade")).transpose()?,
+                    key_client: r.try_get_by_index(3)?,
+                    clients: u64::try_from(clients).unwrap_or(0),
+                    tonnes_12m: r.try_get_by_index::<Option<f64>>(5)?.unwrap_or(0.0),
+                    prepaid_t: r.try_get_by_index::<Option<f64>>(6)?.unwrap_or(0.0),
+                })
+            })
+            .collect()
+    }
+
+    /// The snapshot weeks that exist, newest first (at most `limit`).
+    pub async fn snapshot_weeks(&self, limit: u64) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT DISTINCT week FROM class_snapshots ORDER BY week DESC LIMIT ")
+            .bind(limit as i64);
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter().map(|r| Ok(r.try_get_by_index(0)?)).collect()
+    }
+
+    /// Clients of `scope` whose class differs between the snapshots of `from_week` and
+    /// `to_week`, counted per (from, to), most first.
+    pub async fn transitions(
+        &self,
+        from_week: NaiveDate,
+        to_week: NaiveDate,
+        scope: &DataScope,
+    ) -> Result<Vec<TransitionCount>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT a.class, b.class, COUNT(*) FROM class_snapshots a \
+             JOIN class_snapshots b ON b.client_id = a.client_id AND b.week = ",
+        )
+        .bind(to_week)
+        .push(" JOIN clients c ON c.id = a.client_id WHERE a.week = ")
+        .bind(from_week)
+        .push(" AND a.class <> b.class")
+        .scope("c", scope)
+        .push(" GROUP BY a.class, b.class");
+        let rows = self.db.query_all(sql.build()).await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let from: String = r.try_get_by_index(0)?;
+                let to: String = r.try_get_by_index(1)?;
+                let n: i64 = r.try_get_by_index(2)?;
+                Ok(TransitionCount {
+                    from: from_code(&from, "class")?,
+                    to: from_code(&to, "class")?,
+                    clients: u64::try_from(n).unwrap_or(0),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_by(|a, b| {
+            b.clients
+                .cmp(&a.clients)
+                .then(a.from.cmp(&b.from))
+                .then(a.to.cmp(&b.to))
+        });
+        Ok(out)
+    }
+
+    /// The dashboard's top lists over `scope`.
+    pub async fn top_clients(
+        &self,
+        scope: &DataScope,
+        list: TopList,
+        limit: u64,
+    ) -> Result<Vec<DashboardClientRow>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT i.client_id, c.name, i.grade, i.class, i.p_alive, i.volume_at_risk_t, \
+             i.tonnes_90d, i.prepaid_not_lifted_t, i.sentence_zh, i.sentence_en \
+             FROM client_intel i JOIN clients c ON c.id = i.client_id WHERE ",
+        );
+        match list {
+            TopList::AtRisk => sql
+                .push("i.class IN ('declining', 'at_risk', 'churned') AND i.volume_at_risk_t > 0"),
+            TopList::Prepaid => sql.push("i.prepaid_not_lifted_t > 0"),
+        };
+        sql.scope("c", scope);
+        match list {
+            TopList::AtRisk => sql.push(" ORDER BY i.volume_at_risk_t DESC, i.client_id"),
+            TopList::Prepaid => {
+                sql.push(" ORDER BY i.prepaid_not_lifted_t DESC, i.tonnes_90d DESC, i.client_id")
+            }
+        };
+        sql.push(" LIMIT ").bind(limit as i64);
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                let grade: Option<String> = r.try_get_by_index(2)?;
+                let class: String = r.try_get_by_index(3)?;
+                Ok(DashboardClientRow {
+                    client_id: r.try_get_by_index(0)?,
+                    client_name: r.try_get_by_index(1)?,
+                    grade: grade.map(|g| from_code(&g, "grade")).transpose()?,
+                    class: from_code(&class, "class")?,
+                    p_alive: r.try_get_by_index(4)?,
+                    expected_volume_at_risk_t: r.try_get_by_index(5)?,
+                    tonnes_90d: r.try_get_by_index(6)?,
+                    prepaid_not_lifted_t: r.try_get_by_index(7)?,
+                    sentence_zh: r.try_get_by_index(8)?,
+                    sentence_en: r.try_get_by_index(9)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The classification list: current figures of the clients of `scope` matching `filter`.
+    pub async fn list_intel(
+        &self,
+        filter: &IntelFilter,
+        scope: &DataScope,
+    ) -> Result<(Vec<ClientIntel>, u64), StoreError> {
+        let where_clause = |sql: &mut Sql| {
+            sql.push(" FROM client_intel i JOIN clients c ON c.id = i.client_id WHERE 1 = 1")
+                .scope("c", scope);
+            if let Some(class) = filter.class {
+                sql.push(" AND i.class = ").bind(class.code());
+            }
+            if let Some(grade) = filter.grade {
+                sql.push(" AND i.grade = ").bind(grade.code());
+            }
+            if let Some(key) = filter.key_client {
+                sql.push(" AND i.key_client = ").bind(key);
+            }
+            if let Some(units) = &filter.units {
+                sql.push(" AND c.org_unit_id IN ").bind_list(units);
+            }
+        };
+        let mut count = Sql::new(self.backend());
+        count.push("SELECT COUNT(*)");
+        where_clause(&mut count);
+        let total: i64 = match self.db.query_one(count.build()).await? {
+            Some(r) => r.try_get_by_index(0)?,
+            None => 0,
+        };
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT ").push(INTEL_COLUMNS);
+        where_clause(&mut sql);
+        sql.push(match filter.sort {
+            IntelSort::VolumeAtRisk => " ORDER BY i.volume_at_risk_t DESC, i.client_id",
+            IntelSort::PAlive => " ORDER BY i.p_alive IS NULL, i.p_alive, i.client_id",
+            IntelSort::Tonnes12m => " ORDER BY i.tonnes_12m DESC, i.client_id",
+            IntelSort::Name => " ORDER BY c.name, i.client_id",
+        });
+        sql.push(" LIMIT ")
+            .bind(filter.per_page as i64)
+            .push(" OFFSET ")
+            .bind((filter.page.saturating_sub(1) * filter.per_page) as i64);
+        let rows = self.db.query_all(sql.build()).await?;
+        let items = rows
+            .iter()
+            .map(intel_from_row)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday() {
+        let wednesday = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap_or_default();
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
+        assert_eq!(week_of(wednesday), monday);
+        assert_eq!(week_of(monday), monday);
+    }
+}
+
+/// A churn reason about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewChurnReason {
+    /// Identifier.
+    pub id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// Why.
+    pub reason: domain::classification::ChurnReason,
+    /// Competitor.
+    pub competitor: Option<String>,
+    /// Their price minus ours, fen per tonne.
+    pub price_gap_fen_per_t: Option<i64>,
+    /// Note.
+    pub note: Option<String>,
+    /// Who.
+    pub recorded_by: Uuid,
+    /// When.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Churn reasons counted per (org unit, reason).
+#[derive(Debug, Clone)]
+pub struct ChurnReasonCount {
+    /// The client's org unit.
+    pub org_unit_id: Uuid,
+    /// Reason.
+    pub reason: domain::classification::ChurnReason,
+    /// Clients (the latest reason of each client counts).
+    pub clients: u64,
+}
+
+impl Store {
+    /// Records a churn reason with its audit entry.
+    pub async fn record_churn_reason(
+        &self,
+        new: &NewChurnReason,
+        audit: &domain::audit::AuditEntry,
+    ) -> Result<(), StoreError> {
+        let backend = self.backend();
+        let txn = self.db.begin().await?;
+        let mut insert = Query::insert();
+        insert
+            .into_table(table("churn_reasons"))
+            .columns(
+                [
+                    "id",
+                    "client_id",
+                    "reason",
+                    "competitor",
+                    "price_gap_fen_per_t",
+                    "note",
+                    "recorded_by",
+                    "recorded_at",
+                ]
+                .map(table),
+            )
+            .values::<[SimpleExpr; 8]>([
+                new.id.into(),
+                new.client_id.into(),
+                new.reason.code().into(),
+                new.competitor.clone().into(),
+                new.price_gap_fen_per_t.into(),
+                new.note.clone().into(),
+                new.recorded_by.into(),
+                new.recorded_at.into(),
+            ])
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        txn.execute(backend.build(&insert)).await?;
+        crate::audit::insert_audit(&txn, audit).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A client's churn reasons, newest first.
+    pub async fn churn_reasons_of(
+        &self,
+        client_id: Uuid,
+    ) -> Result<Vec<domain::analytics::ChurnReasonRecord>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT r.id, r.client_id, r.reason, r.competitor, r.price_gap_fen_per_t, r.note, \
+             r.recorded_by, u.display_name, r.recorded_at FROM churn_reasons r \
+             JOIN users u ON u.id = r.recorded_by WHERE r.client_id = ",
+        )
+        .bind(client_id)
+        .push(" ORDER BY r.recorded_at DESC, r.id DESC");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                let reason: String = r.try_get_by_index(2)?;
+                let gap: Option<i64> = r.try_get_by_index(4)?;
+                Ok(domain::analytics::ChurnReasonRecord {
+                    id: r.try_get_by_index(0)?,
+                    client_id: r.try_get_by_index(1)?,
+                    reason: from_code(&reason, "churn reason")?,
+                    competitor: r.try_get_by_index(3)?,
+                    price_gap_yuan_per_t: gap.map(|g| g as f64 / 100.0),
+                    note: r.try_get_by_index(5)?,
+                    recorded_by: r.try_get_by_index(6)?,
+                    recorded_by_name: r.try_get_by_index(7)?,
+                    recorded_at: r.try_get_by_index(8)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Churn reasons over `scope` recorded from `from` to `until` (inclusive), by the client's
+    /// org unit and reason; each client counts once, with its latest reason in the period.
+    pub async fn churn_reason_counts(
+        &self,
+        scope: &DataScope,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<ChurnReasonCount>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT c.org_unit_id, r.reason, COUNT(*) FROM churn_reasons r \
+             JOIN clients c ON c.id = r.client_id WHERE r.recorded_at >= ",
+        )
+        .bind(from)
+        .push(" AND r.recorded_at <= ")
+        .bind(until)
+        .push(
+            " AND NOT EXISTS (SELECT 1 FROM churn_reasons n WHERE n.client_id = r.client_id \
+             AND n.recorded_at <= ",
+        )
+        .bind(until)
+        .push(" AND (n.recorded_at > r.recorded_at OR (n.recorded_at = r.recorded_at AND n.id > r.id)))")
+        .scope("c", scope)
+        .push(" GROUP BY c.org_unit_id, r.reason");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                let reason: String = r.try_get_by_index(1)?;
+                let n: i64 = r.try_get_by_index(2)?;
+                Ok(ChurnReasonCount {
+                    org_unit_id: r.try_get_by_index(0)?,
+                    reason: from_code(&reason, "churn reason")?,
+                    clients: u64::try_from(n).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// The latest version of a rule set of `kind` and its body, if one was ever saved.
+    pub async fn latest_rule_set(
+        &self,
+        kind: &str,
+    ) -> Result<Option<(i32, serde_json::Value)>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT version, body FROM rule_sets WHERE kind = ")
+            .bind(kind.to_owned())
+            .push(" ORDER BY version DESC LIMIT 1");
+        match self.db.query_one(sql.build()).await? {
+            Some(r) => Ok(Some((r.try_get_by_index(0)?, r.try_get_by_index(1)?))),
+            None => Ok(None),
+        }
+    }
+}
