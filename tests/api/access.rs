@@ -80,7 +80,10 @@ fn rule(route: &str) -> Option<Rule> {
         // Sales data comes from the ERP and the gauges (tokens) or an administrator.
         "POST /api/v1/sales/orders"
         | "POST /api/v1/sales/prepayments"
-        | "POST /api/v1/gauges/readings" => Admin,
+        | "POST /api/v1/gauges/readings"
+        | "POST /api/v1/sales/imports"
+        | "GET /api/v1/sales/import-mappings"
+        | "PUT /api/v1/sales/import-mappings/{name}" => Admin,
         "GET /api/v1/clients/{id}/prepayments"
         | "GET /api/v1/clients/{id}/tanks"
         | "GET /api/v1/clients/{id}/intel" => ClientRead,

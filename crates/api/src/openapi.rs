@@ -66,6 +66,7 @@ struct ApiV1;
         (path = "/api/v1", api = routes::sales::Api),
         (path = "/api/v1", api = routes::analytics::Api),
         (path = "/api/v1", api = routes::gauges::Api),
+        (path = "/api/v1", api = routes::imports::Api),
     ),
     modifiers(&BearerAuth),
     tags(

@@ -187,6 +187,7 @@ fn parse_table<T: Table>(
         errors: Vec::new(),
         total_rows: 0,
     };
+    let mut memo = rows::Memo::default();
     for row in header_row + 1..table.row_count() {
         if table.is_blank_row(row) || is_total_row(table, row, &resolved) {
             continue;
@@ -197,7 +198,7 @@ fn parse_table<T: Table>(
                 max: options.max_rows,
             });
         }
-        match rows::RowReader::new(table, row, &resolved).parse() {
+        match rows::RowReader::new(table, row, &resolved, &mut memo).parse() {
             Ok(order) => parsed.rows.push(order),
             Err(errors) => parsed.errors.extend(errors),
         }

@@ -171,7 +171,7 @@ pub(crate) fn resolve(headers: &[String], saved: Option<&ColumnMapping>) -> Reso
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mut resolved = Resolved::default();
     let mut taken = vec![false; headers.len()];
-    let mut assign = |resolved: &mut Resolved, taken: &mut [bool], field, column: usize| {
+    let assign = |resolved: &mut Resolved, taken: &mut [bool], field, column: usize| {
         taken[column] = true;
         resolved.columns[field_index(field)] = Some(column);
         resolved.mapping.insert(field, headers[column].clone());
@@ -252,7 +252,8 @@ mod tests {
         let mut seen = std::collections::HashMap::new();
         for &field in TargetField::ALL {
             for synonym in field.synonyms() {
-                if let Some(other) = seen.insert(normalize_header(synonym), field) {
+                let other = seen.insert(normalize_header(synonym), field);
+                if let Some(other) = other.filter(|other| *other != field) {
                     panic!("{synonym} names both {other} and {field}");
                 }
             }

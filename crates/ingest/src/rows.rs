@@ -9,29 +9,56 @@ use crate::values::{
 use crate::{ParsedOrderRow, RowError};
 use chrono::NaiveDate;
 use domain::sales::{Product, SalesChannel};
-use domain::uscc::Uscc;
+use domain::uscc::{Uscc, UsccError};
 use domain::FieldError;
+use std::collections::HashMap;
+use std::hash::Hash;
 use uuid::Uuid;
 
 /// Longest cell text repeated in an error (a runaway cell must not bloat the report).
 const MAX_VALUE_CHARS: usize = 100;
 
+/// The value parsers' results per distinct cell text: a file repeats the same few products,
+/// channels, dates and clients on thousands of rows.
+#[derive(Default)]
+pub(crate) struct Memo<'a> {
+    products: HashMap<&'a str, Option<Product>>,
+    channels: HashMap<&'a str, Option<SalesChannel>>,
+    dates: HashMap<&'a str, Option<NaiveDate>>,
+    usccs: HashMap<&'a str, Result<String, UsccError>>,
+}
+
+fn memoized<K: Hash + Eq + Copy, V: Clone>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    compute: impl FnOnce(K) -> V,
+) -> V {
+    map.entry(key).or_insert_with(|| compute(key)).clone()
+}
+
 /// Reads the cells of one row through the chosen columns, collecting every problem.
-pub(crate) struct RowReader<'a, T: Table> {
+pub(crate) struct RowReader<'a, 'm, T: Table> {
     table: &'a T,
     row: usize,
     row_number: usize,
     resolved: &'a Resolved,
+    memo: &'m mut Memo<'a>,
     errors: Vec<RowError>,
 }
 
-impl<'a, T: Table> RowReader<'a, T> {
-    pub(crate) fn new(table: &'a T, row: usize, resolved: &'a Resolved) -> Self {
+impl<'a, 'm, T: Table> RowReader<'a, 'm, T> {
+    pub(crate) fn new(
+        table: &'a T,
+        row: usize,
+        resolved: &'a Resolved,
+        memo: &'m mut Memo<'a>,
+    ) -> Self {
         Self {
             table,
             row,
             row_number: table.row_number(row),
             resolved,
+            memo,
             errors: Vec::new(),
         }
     }
@@ -157,10 +184,17 @@ impl<'a, T: Table> RowReader<'a, T> {
         let uscc_cell = self.cell(TargetField::ClientUscc);
         let id_cell = self.cell(TargetField::ClientId);
         let uscc = uscc_cell.and_then(|cell| {
-            let text = values::to_half_width(&cell.text()).into_owned();
-            match Uscc::parse(&text) {
-                Ok(uscc) => Some(uscc.as_str().to_owned()),
+            let parse = |text: &str| {
+                Uscc::parse(&values::to_half_width(text)).map(|uscc| uscc.as_str().to_owned())
+            };
+            let parsed = match cell {
+                Cell::Text(text) => memoized(&mut self.memo.usccs, text.trim(), parse),
+                other => parse(&other.text()),
+            };
+            match parsed {
+                Ok(uscc) => Some(uscc),
                 Err(reason) => {
+                    let text = values::to_half_width(&cell.text()).into_owned();
                     let reason_zh = reason.message_zh();
                     self.push(
                         TargetField::ClientUscc,
@@ -244,7 +278,7 @@ impl<'a, T: Table> RowReader<'a, T> {
         let date = match cell {
             Cell::DateTime(value) => Some(value.date()),
             Cell::Number(value) => number_to_date(value),
-            Cell::Text(text) => parse_date_text(text),
+            Cell::Text(text) => memoized(&mut self.memo.dates, text.trim(), parse_date_text),
             _ => None,
         };
         if date.is_none() {
@@ -267,8 +301,11 @@ impl<'a, T: Table> RowReader<'a, T> {
             }
             return None;
         };
+        let product = match cell {
+            Cell::Text(text) => memoized(&mut self.memo.products, text.trim(), parse_product),
+            other => parse_product(&other.text()),
+        };
         let text = cell.text();
-        let product = parse_product(&text);
         if product.is_none() {
             self.push(
                 field,
@@ -370,8 +407,11 @@ impl<'a, T: Table> RowReader<'a, T> {
         let Some(cell) = self.cell(field) else {
             return (!self.has_error_for(field)).then_some(SalesChannel::Direct);
         };
+        let channel = match cell {
+            Cell::Text(text) => memoized(&mut self.memo.channels, text.trim(), parse_channel),
+            other => parse_channel(&other.text()),
+        };
         let text = cell.text();
-        let channel = parse_channel(&text);
         if channel.is_none() {
             self.push(
                 field,

@@ -106,6 +106,7 @@ impl CsvTable {
             lines: Vec::new(),
         };
         let mut record = csv::StringRecord::new();
+        let mut lines = LineCounter::new(text);
         loop {
             match reader.read_record(&mut record) {
                 Ok(true) => {}
@@ -122,8 +123,10 @@ impl CsvTable {
             if table.records.len() == max_records {
                 return Ok(None);
             }
-            let line = record.position().map_or(0, |p| p.line());
-            table.lines.push(usize::try_from(line).unwrap_or(usize::MAX));
+            let start = record
+                .position()
+                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+            table.lines.push(lines.line_of_record_at(start));
             table.records.push(record.clone());
         }
         Ok(Some(table))
@@ -145,6 +148,49 @@ impl Table for CsvTable {
             Some(text) if !text.trim().is_empty() => Cell::Text(text),
             _ => Cell::Empty,
         }
+    }
+}
+
+/// Line numbers as an editor shows them, counting `\n`, `\r\n` and a lone `\r` (old Mac
+/// exports) as one break each. The CSV reader's own count knows only `\n`, and places a
+/// record that follows blank lines on the first of them.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            bytes: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn is_break(&self, at: usize) -> bool {
+        match self.bytes.get(at) {
+            Some(b'\n') => true,
+            Some(b'\r') => self.bytes.get(at + 1) != Some(&b'\n'),
+            _ => false,
+        }
+    }
+
+    /// The line of the first character of the record the reader reports at byte `start`
+    /// (which may point at the blank lines before it). Calls must not go backwards.
+    fn line_of_record_at(&mut self, start: usize) -> usize {
+        let mut start = start.clamp(self.offset, self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        for at in self.offset..start {
+            if self.is_break(at) {
+                self.line += 1;
+            }
+        }
+        self.offset = start;
+        self.line
     }
 }
 
@@ -252,5 +298,39 @@ impl Table for XlsxTable {
             Some(Data::DateTime(value)) => Cell::Number(value.as_f64()),
             Some(Data::Error(_)) => Cell::ExcelError,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &str) -> Vec<usize> {
+        CsvTable::read(text, 100).unwrap().unwrap().lines
+    }
+
+    #[test]
+    fn line_numbers_count_every_kind_of_line_break_and_blank_lines() {
+        assert_eq!(lines_of("a,b\nc,d\n\n\ne,f\n"), [1, 2, 5]);
+        assert_eq!(lines_of("a,b\r\nc,d\r\n\r\ne,f\r\n"), [1, 2, 4]);
+        assert_eq!(lines_of("a,b\rc,d\r\re,f"), [1, 2, 4]);
+        assert_eq!(lines_of("\n\na,b\n , \nc,d"), [3, 5]);
+        // A quoted line break stays inside its record.
+        assert_eq!(lines_of("a,\"x\ny\"\nc,d\n"), [1, 3]);
+    }
+
+    #[test]
+    fn the_delimiter_is_sniffed_from_the_busiest_line() {
+        assert_eq!(sniff_delimiter("a,b,c\n1,2,3"), b',');
+        assert_eq!(sniff_delimiter("a;b;c\n1,5;2;3"), b';');
+        assert_eq!(sniff_delimiter("标题\na\tb\tc"), b'\t');
+        assert_eq!(sniff_delimiter("\"a;b\",c"), b',');
+        assert_eq!(sniff_delimiter("abc"), b',');
+    }
+
+    #[test]
+    fn too_many_records_stop_the_reader() {
+        assert!(CsvTable::read("a\nb\nc\n", 2).unwrap().is_none());
+        assert!(CsvTable::read("a\nb\n\n", 2).unwrap().is_some());
     }
 }

@@ -397,3 +397,77 @@ impl Store {
             .collect()
     }
 }
+
+/// A saved column mapping of an ERP's export layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedMapping {
+    /// Its name.
+    pub name: String,
+    /// Target field → source header (JSON object).
+    pub mapping: serde_json::Value,
+    /// Last saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Saves (creates or replaces) a column mapping under `name`, with the audit entry.
+    pub async fn save_import_mapping(
+        &self,
+        name: &str,
+        mapping: &serde_json::Value,
+        by: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let backend = self.db.get_database_backend();
+        let txn = self.db.begin().await?;
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("import_mappings"))
+            .columns(
+                [
+                    "id",
+                    "name",
+                    "mapping",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                ]
+                .map(Alias::new),
+            )
+            .values::<[SimpleExpr; 6]>([
+                Uuid::now_v7().into(),
+                name.to_owned().into(),
+                sea_orm::Value::Json(Some(Box::new(mapping.clone()))).into(),
+                by.into(),
+                now.into(),
+                now.into(),
+            ])
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .on_conflict(
+                OnConflict::column(Alias::new("name"))
+                    .update_columns([Alias::new("mapping"), Alias::new("updated_at")])
+                    .to_owned(),
+            );
+        txn.execute(backend.build(&insert)).await?;
+        insert_audit(&txn, audit).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Saved column mappings, by name.
+    pub async fn import_mappings(&self) -> Result<Vec<SavedMapping>, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT name, mapping, updated_at FROM import_mappings ORDER BY name");
+        let rows = self.db.query_all(sql.build()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SavedMapping {
+                    name: r.try_get_by_index(0)?,
+                    mapping: r.try_get_by_index(1)?,
+                    updated_at: r.try_get_by_index(2)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod export;
 pub mod gauges;
 pub mod health;
+pub mod imports;
 pub mod org;
 pub mod sales;
 pub mod sso;
@@ -53,5 +54,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(export::configure)
         .configure(sales::configure)
         .configure(analytics::configure)
-        .configure(gauges::configure);
+        .configure(gauges::configure)
+        .configure(imports::configure);
 }
