@@ -116,8 +116,9 @@ pub async fn recompute(
     let mut summaries: Vec<ClientSummary> = Vec::with_capacity(clients.len());
     // Clients and order streams are both in id order: a merge adds the prospects.
     let mut next = 0usize;
-    let orders = store
-        .for_each_client_orders(as_of, |client_id, purchases| {
+    let units: HashMap<Uuid, Uuid> = clients.iter().copied().collect();
+    let (orders, unit_months) = store
+        .for_each_client_orders(as_of, Some(&units), |client_id, purchases| {
             while next < clients.len() && clients[next].0 < client_id {
                 let id = clients[next].0;
                 summaries.push(summarize_client(id, &[], prepaid_t(&id), as_of, &rules));
@@ -143,7 +144,6 @@ pub async fn recompute(
     let fit = fit_model(&summaries);
     let figures = finish(&summaries, &rules, &fit.params);
     drop(summaries);
-    let units: HashMap<Uuid, Uuid> = clients.into_iter().collect();
     let rows = to_rows(figures, &units, as_of, rules.version);
     let compute_ms = computing.elapsed().as_millis() as u64;
     let writing = Instant::now();
@@ -156,6 +156,7 @@ pub async fn recompute(
             elapsed_ms: (read_ms + compute_ms) as i64,
             rows,
             current: true,
+            unit_months,
         })
         .await?;
     Ok(RecomputeStats {
@@ -184,7 +185,7 @@ pub async fn recompute_with_history(
     let clients = store.intel_clients().await?;
     let mut orders: HashMap<Uuid, Vec<(NaiveDate, f64)>> = HashMap::new();
     store
-        .for_each_client_orders(as_of, |client, purchases| {
+        .for_each_client_orders(as_of, None, |client, purchases| {
             orders.insert(client, purchases.to_vec());
         })
         .await?;
@@ -211,6 +212,7 @@ pub async fn recompute_with_history(
                 elapsed_ms: 0,
                 rows: to_rows(figures, &units, day, rules.version),
                 current: false,
+                unit_months: Vec::new(),
             })
             .await?;
     }

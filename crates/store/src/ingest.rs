@@ -238,7 +238,7 @@ impl Store {
     pub async fn ingest_prepayments(
         &self,
         entries: &[PrepaymentEntry],
-        audit: &AuditEntry,
+        audit: Option<&AuditEntry>,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
         let backend = self.db.get_database_backend();
@@ -337,7 +337,9 @@ impl Store {
                 .await
                 .map_err(|e| crate::map_unique(e, &["entry_no"]))?;
         }
-        insert_audit(&txn, audit).await?;
+        if let Some(audit) = audit {
+            insert_audit(&txn, audit).await?;
+        }
         txn.commit().await?;
         Ok(BatchOutcome::Written {
             inserted: fresh.len() as u64,

@@ -36,6 +36,21 @@ pub struct IntelWrite {
     pub rows: Vec<ClientIntel>,
     /// False for a historical (backfill) run: only the snapshot and grade history are written.
     pub current: bool,
+    /// Volume per (org unit, month, product) up to `as_of` (written with the current figures).
+    pub unit_months: Vec<UnitMonthVolume>,
+}
+
+/// Volume of one org unit, month and product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitMonthVolume {
+    /// The clients' org unit (county).
+    pub org_unit_id: Uuid,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Product.
+    pub product: Product,
+    /// Kilograms.
+    pub quantity_kg: i64,
 }
 
 /// What a save wrote.
@@ -221,32 +236,44 @@ impl Store {
 
     /// Streams every order up to `as_of` in client order and calls `each` once per client
     /// with its orders as (date, tonnes), oldest first. Memory holds one client's orders at a
-    /// time. Returns the rows read.
+    /// time. With `units` (client → org unit) it also sums the volume per (unit, month,
+    /// product) on the way, which the dashboard's trend reads. Returns the rows read and
+    /// those sums.
     pub async fn for_each_client_orders<F>(
         &self,
         as_of: NaiveDate,
+        units: Option<&HashMap<Uuid, Uuid>>,
         mut each: F,
-    ) -> Result<u64, StoreError>
+    ) -> Result<(u64, Vec<UnitMonthVolume>), StoreError>
     where
         F: FnMut(Uuid, &[(NaiveDate, f64)]),
     {
-        use sea_orm::sqlx;
-        const QUERY_PG: &str = "SELECT client_id, order_date, quantity_kg FROM sales_orders \
+        use sea_orm::sqlx::{self, Row};
+        const QUERY_PG: &str =
+            "SELECT client_id, order_date, quantity_kg, product FROM sales_orders \
             WHERE order_date <= $1 ORDER BY client_id, order_date";
-        const QUERY_SQLITE: &str = "SELECT client_id, order_date, quantity_kg FROM sales_orders \
+        const QUERY_SQLITE: &str =
+            "SELECT client_id, order_date, quantity_kg, product FROM sales_orders \
             WHERE order_date <= ? ORDER BY client_id, order_date";
         let mut current: Option<Uuid> = None;
+        let mut current_unit: Option<Uuid> = None;
         let mut buffer: Vec<(NaiveDate, f64)> = Vec::with_capacity(512);
+        let mut sums: HashMap<(Uuid, i32, Product), i64> = HashMap::new();
         let mut rows = 0u64;
-        let mut push = |client: Uuid, date: NaiveDate, kg: i64| {
+        let mut push = |client: Uuid, date: NaiveDate, kg: i64, product: &str| {
             if current != Some(client) {
                 if let Some(previous) = current {
                     each(previous, &buffer);
                 }
                 buffer.clear();
                 current = Some(client);
+                current_unit = units.and_then(|u| u.get(&client).copied());
             }
             buffer.push((date, kg as f64 / 1000.0));
+            if let (Some(unit), Some(product)) = (current_unit, Product::from_code(product)) {
+                let month = date.year() * 12 + date.month0() as i32;
+                *sums.entry((unit, month, product)).or_default() += kg;
+            }
             rows += 1;
         };
         let map = |e: sqlx::Error| {
@@ -255,20 +282,26 @@ impl Store {
         match self.backend() {
             DbBackend::Postgres => {
                 let pool = self.db.get_postgres_connection_pool();
-                let mut stream = sqlx::query_as::<_, (Uuid, NaiveDate, i64)>(QUERY_PG)
-                    .bind(as_of)
-                    .fetch(pool);
-                while let Some((client, date, kg)) = stream.try_next().await.map_err(map)? {
-                    push(client, date, kg);
+                let mut stream = sqlx::query(QUERY_PG).bind(as_of).fetch(pool);
+                while let Some(row) = stream.try_next().await.map_err(map)? {
+                    push(
+                        row.try_get(0).map_err(map)?,
+                        row.try_get(1).map_err(map)?,
+                        row.try_get(2).map_err(map)?,
+                        row.try_get::<&str, _>(3).map_err(map)?,
+                    );
                 }
             }
             DbBackend::Sqlite => {
                 let pool = self.db.get_sqlite_connection_pool();
-                let mut stream = sqlx::query_as::<_, (Uuid, NaiveDate, i64)>(QUERY_SQLITE)
-                    .bind(as_of)
-                    .fetch(pool);
-                while let Some((client, date, kg)) = stream.try_next().await.map_err(map)? {
-                    push(client, date, kg);
+                let mut stream = sqlx::query(QUERY_SQLITE).bind(as_of).fetch(pool);
+                while let Some(row) = stream.try_next().await.map_err(map)? {
+                    push(
+                        row.try_get(0).map_err(map)?,
+                        row.try_get(1).map_err(map)?,
+                        row.try_get(2).map_err(map)?,
+                        row.try_get::<&str, _>(3).map_err(map)?,
+                    );
                 }
             }
             DbBackend::MySql => {
@@ -278,7 +311,22 @@ impl Store {
         if let Some(last) = current {
             each(last, &buffer);
         }
-        Ok(rows)
+        let sums = sums
+            .into_iter()
+            .map(
+                |((org_unit_id, month, product), quantity_kg)| UnitMonthVolume {
+                    org_unit_id,
+                    month: format!(
+                        "{:04}-{:02}",
+                        month.div_euclid(12),
+                        month.rem_euclid(12) + 1
+                    ),
+                    product,
+                    quantity_kg,
+                },
+            )
+            .collect();
+        Ok((rows, sums))
     }
 
     /// Writes one recompute in one transaction: the current figures (replacing the previous
@@ -447,20 +495,23 @@ impl Store {
             }
             txn.execute_unprepared("DELETE FROM unit_monthly_volume")
                 .await?;
-            let month = match backend {
-                DbBackend::Postgres => "to_char(o.order_date, 'YYYY-MM')",
-                _ => "substr(o.order_date, 1, 7)",
-            };
-            let mut rebuild = Sql::new(backend);
-            rebuild
-                .push("INSERT INTO unit_monthly_volume (org_unit_id, month, product, quantity_kg) SELECT c.org_unit_id, ")
-                .push(month)
-                .push(", o.product, CAST(SUM(o.quantity_kg) AS BIGINT) FROM sales_orders o JOIN clients c ON c.id = o.client_id WHERE o.order_date <= ")
-                .bind(w.as_of)
-                .push(" GROUP BY c.org_unit_id, ")
-                .push(month)
-                .push(", o.product");
-            txn.execute(rebuild.build()).await?;
+            for chunk in w.unit_months.chunks(INTEL_CHUNK) {
+                let mut insert = Query::insert();
+                insert
+                    .into_table(table("unit_monthly_volume"))
+                    .columns(["org_unit_id", "month", "product", "quantity_kg"].map(table));
+                for v in chunk {
+                    insert
+                        .values::<[SimpleExpr; 4]>([
+                            v.org_unit_id.into(),
+                            v.month.clone().into(),
+                            v.product.code().into(),
+                            v.quantity_kg.into(),
+                        ])
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                }
+                txn.execute(backend.build(&insert)).await?;
+            }
             let mut insert = Query::insert();
             insert
                 .into_table(table("intel_runs"))

@@ -601,7 +601,7 @@ pub async fn ingest_prepayments(
     );
     match state
         .store
-        .ingest_prepayments(&entries, &audit, now)
+        .ingest_prepayments(&entries, Some(&audit), now)
         .await?
     {
         BatchOutcome::Written {
