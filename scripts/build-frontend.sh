@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Leptos frontend into frontend/dist/, ready for the server to serve at `/`:
-#   app-<hash>.js, app-<hash>_bg.wasm, style-<hash>.css, index.html, each asset also as .gz and .br.
+#   app-<hash>.js, app-<hash>_bg.wasm, snippet-<hash>.js (the app's inline JS), style-<hash>.css,
+#   echarts-<hash>.min.js (npm echarts, loaded by the first chart), index.html; each also as .gz and .br.
 # Hashed names let the server cache assets for a year; index.html is the only file that changes name-free.
 #
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli equal to Cargo.lock's wasm-bindgen,
-# and npm binaryen in tests/e2e/node_modules (scripts/install-tools.sh installs all three).
+# and npm binaryen and echarts in tests/e2e/node_modules (scripts/install-tools.sh installs them).
 # Honours CARGO_TARGET_DIR (default: target/ in the workspace).
 set -euo pipefail
 
@@ -24,6 +25,7 @@ crate="youguanjia-frontend"
 wasm_in="$target_dir/wasm32-unknown-unknown/$profile/${crate}.wasm"
 dist="$root/frontend/dist"
 wasm_opt="$root/tests/e2e/node_modules/.bin/wasm-opt"
+echarts_js="$root/tests/e2e/node_modules/echarts/dist/echarts.min.js"
 
 # Tools: check before the slow build so a missing one fails fast.
 want_bindgen=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
@@ -33,6 +35,7 @@ have_bindgen=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
   || die "wasm-bindgen CLI is $have_bindgen but Cargo.lock has $want_bindgen; run scripts/install-tools.sh"
 # Debian's binaryen makes a wasm that loads as a blank page; only the npm one (v132) is used.
 [ -x "$wasm_opt" ] || die "$wasm_opt missing; run scripts/install-tools.sh"
+[ -f "$echarts_js" ] || die "$echarts_js missing; run scripts/install-tools.sh"
 command -v node >/dev/null || die "node is required (brotli compression)"
 command -v gzip >/dev/null || die "gzip is required"
 
@@ -61,22 +64,41 @@ mv "$work/app_bg.opt.wasm" "$work/app_bg.wasm"
 
 hash_of() { sha256sum "$1" | cut -c1-16; }
 
+rm -rf "$dist"
+mkdir -p "$dist"
+
+# `#[wasm_bindgen(inline_js)]` snippets: app.js imports them from ./snippets/<crate>-<id>/inlineN.js.
+# Each is served under its own content hash and app.js's `from '…'` clauses are pointed at it
+# (before app.js is hashed). The path also names the module in the WASM's import object: that
+# key stays as it is.
+if [ -d "$work/snippets" ]; then
+  while IFS= read -r snippet; do
+    rel="${snippet#"$work"/}"
+    name="snippet-$(hash_of "$snippet").js"
+    cp "$snippet" "$dist/$name"
+    grep -qF "from './$rel'" "$work/app.js" || grep -qF "from \"./$rel\"" "$work/app.js" \
+      || die "app.js does not import ./$rel"
+    sed -i -E "s#from (['\"])\./$rel(['\"])#from \1./$name\2#g" "$work/app.js"
+  done < <(find "$work/snippets" -type f -name '*.js' | sort)
+fi
+
 # index.html passes the wasm path to init() explicitly, so the JS glue never names the wasm file
 # and each file can be named after its own content.
 wasm_hash=$(hash_of "$work/app_bg.wasm")
 js_hash=$(hash_of "$work/app.js")
 css_hash=$(hash_of frontend/static/style.css)
+echarts_hash=$(hash_of "$echarts_js")
 js_name="app-${js_hash}.js"
 wasm_name="app-${wasm_hash}_bg.wasm"
 css_name="style-${css_hash}.css"
+echarts_name="echarts-${echarts_hash}.min.js"
 
-rm -rf "$dist"
-mkdir -p "$dist"
 cp "$work/app.js" "$dist/$js_name"
 cp "$work/app_bg.wasm" "$dist/$wasm_name"
 cp frontend/static/style.css "$dist/$css_name"
+cp "$echarts_js" "$dist/$echarts_name"
 sed -e "s|__JS__|$js_name|g" -e "s|__WASM__|$wasm_name|g" -e "s|__CSS__|$css_name|g" \
-  frontend/index.html > "$dist/index.html"
+  -e "s|__ECHARTS__|$echarts_name|g" frontend/index.html > "$dist/index.html"
 grep -q "__" "$dist/index.html" && die "index.html still has a placeholder"
 
 log "precompressing (gzip -9, brotli q11)"

@@ -21,9 +21,11 @@ if [ "$want" != "$have" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# Node tools (wasm-opt from npm binaryen, playwright-core) live in tests/e2e/node_modules.
+# Node tools (wasm-opt from npm binaryen, playwright-core) and the charting library the frontend
+# serves (echarts) live in tests/e2e/node_modules.
 if [ ! -x tests/e2e/node_modules/.bin/wasm-opt ] || [ ! -d tests/e2e/node_modules/playwright-core ] \
-  || [ ! -d tests/e2e/node_modules/oauth2-mock-server ]; then
+  || [ ! -d tests/e2e/node_modules/oauth2-mock-server ] \
+  || [ ! -f tests/e2e/node_modules/echarts/dist/echarts.min.js ]; then
   log "installing node tools in tests/e2e"
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -10,6 +10,7 @@ use crate::pages::audit_log::AuditLogPage;
 use crate::pages::client_detail::ClientDetailPage;
 use crate::pages::client_form::{ClientEditPage, ClientNewPage};
 use crate::pages::clients::ClientListPage;
+use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
 use crate::state::{set_document_lang, use_app, use_lang, AppState};
 use domain::org::OrgUnit;
@@ -48,12 +49,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFoundPage/> }>
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=|| view! { <Redirect path="/clients"/> }/>
+                    <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("clients") view=ClientListPage/>
                     <Route path=path!("clients/new") view=ClientNewPage/>
                     <Route path=path!("clients/:id") view=ClientDetailPage/>
                     <Route path=path!("clients/:id/edit") view=ClientEditPage/>
-                    <Route path=path!("dashboard") view=crate::pages::archive::ArchiveOverview/>
+                    <Route path=path!("dashboard") view=DashboardPage/>
+                    <Route path=path!("dashboard/archive") view=|| view! { <crate::pages::archive::ArchiveOverview/> }/>
                     <Route path=path!("documents") view=crate::pages::archive::DocumentsPage/>
                     <Route path=path!("tasks") view=crate::pages::archive::TasksPage/>
                     <Route path=path!("visits") view=|| view! { <ComingSoon section=T::Visits/> }/>
@@ -183,7 +185,7 @@ fn TopBar() -> impl IntoView {
     let lang = use_lang();
     view! {
         <header class="topbar">
-            <a href="/clients" class="brand">
+            <a href="/" class="brand">
                 <span class="brand-mark" aria-hidden="true">"油"</span>
                 <span class="brand-name">{tr(T::ProductName)}</span>
             </a>

@@ -1,11 +1,10 @@
-//! Pieces shared by several pages: error boxes, org-tree helpers, the volume chart.
+//! Pieces shared by several pages: error boxes, org-tree helpers, forms, HTML-text blocks.
 
 use crate::api::{self, ApiError};
 use crate::app::OrgUnits;
-use crate::i18n::{self, tr, T};
+use crate::i18n::{tr, T};
 use crate::state::use_lang;
 use domain::org::{OrgLevel, OrgUnit, Role, UserInfo};
-use domain::sales::MonthlyVolume;
 use domain::Lang;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -126,124 +125,6 @@ pub fn city_and_county(units: &[OrgUnit], id: Option<Uuid>) -> (Option<Uuid>, Op
 /// Parses an `<option>` value holding a UUID; empty means "none".
 pub fn parse_uuid(value: &str) -> Option<Uuid> {
     Uuid::parse_str(value.trim()).ok()
-}
-
-/// A round number at or above `max`, so the chart's top gridline has a readable value.
-fn nice_ceiling(max: f64) -> f64 {
-    if max <= 0.0 || !max.is_finite() {
-        return 1.0;
-    }
-    // The power of ten at or below `max`, by steps (no `powf`/`log10`: they pull libm in).
-    let mut magnitude = 1.0;
-    while magnitude * 10.0 <= max {
-        magnitude *= 10.0;
-    }
-    while magnitude > max {
-        magnitude /= 10.0;
-    }
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if step * magnitude >= max {
-            return step * magnitude;
-        }
-    }
-    10.0 * magnitude
-}
-
-/// Bar chart of monthly volumes (tonnes), drawn as inline SVG: no chart library, scales with
-/// its container, and each bar carries a tooltip with the exact value.
-#[component]
-pub fn VolumeChart(months: Vec<MonthlyVolume>) -> impl IntoView {
-    let lang = use_lang();
-    // A viewBox near the rendered width keeps the axis text legible when the SVG scales.
-    const W: f64 = 520.0;
-    const H: f64 = 210.0;
-    const LEFT: f64 = 44.0;
-    const RIGHT: f64 = 6.0;
-    const TOP: f64 = 10.0;
-    const BOTTOM: f64 = 40.0;
-    let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
-    let max = nice_ceiling(months.iter().map(|m| m.tonnes).fold(0.0, f64::max));
-    let count = months.len().max(1) as f64;
-    let slot = plot_w / count;
-    let bar_w = (slot * 0.68).max(1.0);
-
-    let grid = (0..=4)
-        .map(|i| {
-            let value = max * f64::from(i) / 4.0;
-            let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
-            view! {
-                <line class="chart-grid" x1=LEFT x2=W - RIGHT y1=y y2=y></line>
-                <text class="chart-axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">
-                    {i18n::format_number(value, 0, 1)}
-                </text>
-            }
-        })
-        .collect_view();
-
-    let bars = months
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let height = if max > 0.0 { (m.tonnes.max(0.0) / max) * plot_h } else { 0.0 };
-            let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
-            let y = TOP + plot_h - height;
-            let label_x = x + bar_w / 2.0;
-            // Quarter starts get a label so 24 months fit on a phone; January (or the first
-            // label) also shows the year.
-            let (year, month_no) = i18n::parse_month(&m.month).unwrap_or((0, 0));
-            let show_label = month_no % 3 == 1;
-            let show_year = month_no == 1 || (show_label && i < 3);
-            let month = m.month.clone();
-            let month_for_title = m.month.clone();
-            let tonnes = m.tonnes;
-            view! {
-                <g class="chart-bar">
-                    <rect x=x y=y width=bar_w height=height rx=2>
-                        <title>
-                            {move || {
-                                format!(
-                                    "{}: {}",
-                                    i18n::format_month(&month_for_title, lang.get()),
-                                    i18n::format_tonnes(tonnes, lang.get()),
-                                )
-                            }}
-                        </title>
-                    </rect>
-                    {show_label
-                        .then(|| {
-                            view! {
-                                <text class="chart-axis" x=label_x y=H - BOTTOM + 16.0 text-anchor="middle">
-                                    {move || i18n::format_month_short(&month, lang.get())}
-                                </text>
-                            }
-                        })}
-                    {show_year
-                        .then(|| {
-                            view! {
-                                <text class="chart-axis chart-year" x=label_x y=H - BOTTOM + 31.0 text-anchor="middle">
-                                    {year.to_string()}
-                                </text>
-                            }
-                        })}
-                </g>
-            }
-        })
-        .collect_view();
-
-    view! {
-        <svg
-            class="volume-chart"
-            viewBox=format!("0 0 {W} {H}")
-            preserveAspectRatio="xMidYMid meet"
-            role="img"
-            aria-label=tr(T::MonthlyVolume)
-        >
-            {grid}
-            <line class="chart-baseline" x1=LEFT x2=W - RIGHT y1=TOP + plot_h y2=TOP + plot_h></line>
-            {bars}
-        </svg>
-    }
 }
 
 // ---- Forms of the administration pages ----
@@ -536,6 +417,36 @@ pub fn acted_on(ev: &leptos::ev::MouseEvent) -> Option<(String, String)> {
     ))
 }
 
+/// A block of HTML text that re-renders from `html()`, with one click handler for the
+/// `data-act` buttons and links inside it (`on_act` gets their `data-act` and `data-id`).
+pub fn html_block(
+    id: &'static str,
+    html: impl Fn() -> String + Send + Sync + 'static,
+    on_act: impl Fn(String, String) + 'static,
+) -> AnyView {
+    html_block_boxed(id, std::sync::Arc::new(html), Box::new(on_act))
+}
+
+fn html_block_boxed(
+    id: &'static str,
+    html: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
+    on_act: Box<dyn Fn(String, String)>,
+) -> AnyView {
+    view! {
+        <div
+            id=id
+            class="html-block"
+            inner_html=move || html()
+            on:click=move |ev| {
+                if let Some((act, id)) = acted_on(&ev) {
+                    on_act(act, id);
+                }
+            }
+        ></div>
+    }
+    .into_any()
+}
+
 /// Builds a data table as HTML text (a table on wide screens, cards on phones).
 pub struct HtmlTable(String);
 
@@ -635,14 +546,5 @@ mod tests {
                 "\u{3000}株洲市"
             ]
         );
-    }
-
-    #[test]
-    fn chart_ceiling_is_a_round_number_above_the_maximum() {
-        assert_eq!(nice_ceiling(0.0), 1.0);
-        assert_eq!(nice_ceiling(7.3), 10.0);
-        assert_eq!(nice_ceiling(42.0), 50.0);
-        assert_eq!(nice_ceiling(180.0), 200.0);
-        assert_eq!(nice_ceiling(230.0), 250.0);
     }
 }

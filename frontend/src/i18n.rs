@@ -133,7 +133,6 @@ dictionary! {
     Amount12m => "近 12 个月金额", "Amount, last 12 months";
     FirstOrder => "首次订单", "First order";
     LastOrder => "最近订单", "Latest order";
-    MonthlyVolume => "近 24 个月月度销量（吨）", "Monthly volume, last 24 months (t)";
     NoSales => "暂无销售记录", "No sales yet";
     Edit => "编辑", "Edit";
     BackToList => "返回列表", "Back to list";
@@ -286,6 +285,72 @@ dictionary! {
     SsoSigningIn => "正在通过统一身份认证登录…", "Signing in through single sign-on…";
     SsoTicketInvalid => "统一身份认证登录已失效，请重新登录", "The single sign-on has expired or was already used; sign in again";
     SsoFailed => "统一身份认证登录失败，请重试或使用用户名密码登录", "Single sign-on failed; try again or sign in with your password";
+    // Dashboard (sales intelligence)
+    IntelTitle => "经营分析", "Sales intelligence";
+    WholeScope => "全部", "All";
+    AsOf => "数据截至 {}", "Figures as of {}";
+    IntelNotComputed => "经营分析数据尚未计算。", "The figures have not been computed yet.";
+    RecomputeNow => "立即计算", "Compute now";
+    Recomputing => "正在计算…", "Computing…";
+    KpiClients => "客户数", "Clients";
+    KpiKeyShare => "重点客户销量占比", "Key clients' share of volume";
+    KpiKeyShareNote => "{} 家重点客户，占购油客户 {}", "{} key clients, {} of buying clients";
+    KpiPrepaid => "预售未提", "Prepaid not lifted";
+    KpiAtRisk => "潜在流失客户", "Clients at risk";
+    KpiAtRiskNote => "减量 {} · 流失 {}", "declining {} · churned {}";
+    ChartClasses => "客户动态分类", "Clients by class";
+    ChartUnitGrades => "各单位客户等级", "Clients by grade per unit";
+    UnitsHint => "点击单位查看其下级单位", "Click a unit to see the units below it";
+    NoSubUnits => "没有下级单位", "No units below this one";
+    Ungraded => "未定级", "Ungraded";
+    ChartTrend => "月度销量趋势（按油品，虚线为去年同期）", "Monthly volume by product (dashed: a year earlier)";
+    YearAgo => "去年同期", "a year earlier";
+    YearOnYear => "同比", "Year on year";
+    TransitionsWeek => "本周分类变化", "Class changes this week";
+    TransitionsMonth => "近四周分类变化", "Class changes, last four weeks";
+    NoTransitions => "没有分类变化", "No class changes";
+    ClientsChanged => "{} 户分类变化", "{} clients changed class";
+    FromClass => "原分类", "From";
+    ToClass => "新分类", "To";
+    TopAtRisk => "流失风险客户（按预计风险量）", "Clients at risk (by expected volume at risk)";
+    TopPrepaid => "预售未提客户", "Clients with prepaid volume not lifted";
+    NoneListed => "暂无", "None";
+    ClientClassCol => "动态分类", "Class";
+    GradeCol => "等级", "Grade";
+    PAlive => "存活概率", "P(alive)";
+    VolumeAtRisk => "预计风险量", "Expected volume at risk";
+    Reason => "原因", "Reason";
+    Tonnes90d => "近 90 天销量", "Last 90 days";
+    TonnesUnit => "吨", "t";
+    ChartUnavailable => "图表库加载失败，请刷新页面重试", "The chart library did not load; reload the page";
+    ArchiveOverviewTitle => "客户档案", "Client archives";
+    // Client page: intelligence
+    Intel => "客户洞察", "Client intelligence";
+    CurrentClass => "当前分类", "Current class";
+    ExpectedPurchases90d => "未来 90 天预计购油次数", "Expected purchases, next 90 days";
+    KeyClient => "重点客户", "Key client";
+    RfmScores => "RFM 评分", "RFM scores";
+    Quadrant => "价值象限", "Value quadrant";
+    NotComputed => "尚未计算", "Not computed yet";
+    SalesByProduct => "近 24 个月月度销量（按油品，吨）", "Monthly volume by product, last 24 months (t)";
+    GradeHistory => "等级变化", "Grade history";
+    NoGradeHistory => "暂无等级变化", "No grade changes yet";
+    EffectiveDate => "生效日期", "From";
+    ClassHistory => "分类历史（每周快照）", "Class history (weekly snapshots)";
+    NoClassHistory => "暂无分类快照", "No weekly snapshots yet";
+    Week => "周", "Week";
+    ChurnReasons => "流失原因", "Churn reasons";
+    RecordChurnReason => "记录流失原因", "Record a churn reason";
+    ChurnReasonField => "流失类型", "Reason";
+    Competitor => "竞争对手", "Competitor";
+    PriceGap => "价差（元/吨，对方价格减我方）", "Price gap (yuan/t, theirs minus ours)";
+    PriceGapShort => "价差", "Price gap";
+    YuanPerTonne => "元/吨", "yuan/t";
+    Note => "说明", "Note";
+    ChurnReasonSaved => "已记录流失原因", "Churn reason recorded";
+    NoChurnReasons => "尚未记录流失原因", "No churn reasons recorded yet";
+    RecordedBy => "记录人", "Recorded by";
+    Record => "记录", "Record";
 }
 
 /// A phrase that follows the language switch.
@@ -398,6 +463,11 @@ pub fn format_yuan(value: f64, lang: Lang) -> String {
         Lang::Zh => format!("¥{n}"),
         Lang::En => format!("CN¥{n}"),
     }
+}
+
+/// A share (0–1) as a percentage with one decimal: 42.5%.
+pub fn format_percent(share: f64) -> String {
+    format!("{}%", format_number(share * 100.0, 1, 1))
 }
 
 /// "共 N 条" / "N clients".

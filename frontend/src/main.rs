@@ -8,6 +8,7 @@
 pub mod i18n;
 pub mod api;
 pub mod app;
+pub mod charts;
 pub mod components;
 pub mod pages;
 pub mod state;

@@ -103,6 +103,8 @@ pub struct Classification {
 }
 
 fn tonnes(value: f64) -> String {
+    // A sum of nothing or rounding can give -0; it reads as 0.
+    let value = if value.abs() < 0.0005 { 0.0 } else { value };
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

@@ -55,9 +55,7 @@ pub fn decode_text(
         let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
         std::str::from_utf8(body).ok().map(Cow::Borrowed)
     };
-    let gbk = || {
-        encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
-    };
+    let gbk = || encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes);
     match forced {
         Some(TextEncoding::Utf8) => utf8()
             .map(|text| (TextEncoding::Utf8, text))

@@ -186,10 +186,7 @@ mod tests {
         for error in errors {
             assert!(!error.message().is_empty());
             assert!(!error.message_zh().is_empty());
-            assert_eq!(
-                serde_json::to_value(&error).unwrap()["code"],
-                error.code()
-            );
+            assert_eq!(serde_json::to_value(&error).unwrap()["code"], error.code());
         }
     }
 }

@@ -258,3 +258,22 @@ fn is_total_row<T: Table>(table: &T, row: usize, resolved: &Resolved) -> bool {
                 )
         })
 }
+
+#[cfg(all(test, feature = "openapi"))]
+mod openapi_tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_preview_schema_describes_the_mapping_as_an_object_and_errors_flat() {
+        let mapping = serde_json::to_value(ColumnMapping::schema()).unwrap();
+        assert_eq!(mapping["type"], "object", "{mapping}");
+        let error = serde_json::to_string(&RowError::schema()).unwrap();
+        assert!(
+            error.contains("message_zh") || error.contains("FieldError"),
+            "{error}"
+        );
+        let file = serde_json::to_string(&FileError::schema()).unwrap();
+        assert!(file.contains("missing_columns"), "{file}");
+    }
+}

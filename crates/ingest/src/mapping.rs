@@ -27,41 +27,117 @@ impl TargetField {
     pub fn synonyms(self) -> &'static [&'static str] {
         match self {
             TargetField::OrderNo => &[
-                "order_no", "订单号", "订单编号", "单据编号", "单据号", "销售单号", "销售订单号",
-                "销售单据号", "单号", "order no", "order number", "order id",
+                "order_no",
+                "订单号",
+                "订单编号",
+                "单据编号",
+                "单据号",
+                "销售单号",
+                "销售订单号",
+                "销售单据号",
+                "单号",
+                "order no",
+                "order number",
+                "order id",
             ],
             TargetField::ClientUscc => &[
-                "client_uscc", "客户编码", "统一社会信用代码", "社会信用代码", "信用代码",
-                "纳税人识别号", "税号", "uscc", "credit code", "customer code", "client code",
+                "client_uscc",
+                "客户编码",
+                "统一社会信用代码",
+                "社会信用代码",
+                "信用代码",
+                "纳税人识别号",
+                "税号",
+                "uscc",
+                "credit code",
+                "customer code",
+                "client code",
             ],
             TargetField::ClientId => &["client_id", "客户id", "customer id"],
             TargetField::ClientName => &[
-                "client_name", "客户名称", "客户", "客户全称", "购货单位", "购买方", "customer",
-                "customer name", "client", "client name",
+                "client_name",
+                "客户名称",
+                "客户",
+                "客户全称",
+                "购货单位",
+                "购买方",
+                "customer",
+                "customer name",
+                "client",
+                "client name",
             ],
             TargetField::OrderDate => &[
-                "order_date", "日期", "订单日期", "开单日期", "销售日期", "单据日期", "业务日期",
-                "date", "order date",
+                "order_date",
+                "日期",
+                "订单日期",
+                "开单日期",
+                "销售日期",
+                "单据日期",
+                "业务日期",
+                "date",
+                "order date",
             ],
             TargetField::Product => &[
-                "product", "油品", "品名", "商品名称", "商品", "产品", "产品名称", "油品名称",
-                "存货名称", "物料名称", "product name",
+                "product",
+                "油品",
+                "品名",
+                "商品名称",
+                "商品",
+                "产品",
+                "产品名称",
+                "油品名称",
+                "存货名称",
+                "物料名称",
+                "product name",
             ],
             TargetField::Tonnes => &[
-                "tonnes", "数量(吨)", "数量", "吨数", "销量", "销量(吨)", "销售数量",
-                "销售数量(吨)", "数量(t)", "qty", "quantity", "quantity (t)", "tons",
+                "tonnes",
+                "数量(吨)",
+                "数量",
+                "吨数",
+                "销量",
+                "销量(吨)",
+                "销售数量",
+                "销售数量(吨)",
+                "数量(t)",
+                "qty",
+                "quantity",
+                "quantity (t)",
+                "tons",
             ],
             TargetField::QuantityKg => &[
-                "quantity_kg", "数量(千克)", "数量(公斤)", "数量(kg)", "千克数", "公斤数", "kg",
-                "quantity (kg)", "qty (kg)",
+                "quantity_kg",
+                "数量(千克)",
+                "数量(公斤)",
+                "数量(kg)",
+                "千克数",
+                "公斤数",
+                "kg",
+                "quantity (kg)",
+                "qty (kg)",
             ],
             TargetField::AmountYuan => &[
-                "amount_yuan", "金额", "金额(元)", "价税合计", "价税合计(元)", "销售金额",
-                "含税金额", "总金额", "amount", "amount (yuan)", "total",
+                "amount_yuan",
+                "金额",
+                "金额(元)",
+                "价税合计",
+                "价税合计(元)",
+                "销售金额",
+                "含税金额",
+                "总金额",
+                "amount",
+                "amount (yuan)",
+                "total",
             ],
             TargetField::Channel => &["channel", "渠道", "销售渠道", "sales channel"],
             TargetField::Depot => &[
-                "depot", "油库", "发货油库", "发油库", "发货仓库", "仓库", "warehouse",
+                "depot",
+                "油库",
+                "发货油库",
+                "发油库",
+                "发货仓库",
+                "仓库",
+                "warehouse",
             ],
         }
     }
@@ -94,7 +170,9 @@ impl ColumnMapping {
 
     /// The mapped fields and their headers, in field order.
     pub fn iter(&self) -> impl Iterator<Item = (TargetField, &str)> {
-        self.0.iter().map(|(field, header)| (*field, header.as_str()))
+        self.0
+            .iter()
+            .map(|(field, header)| (*field, header.as_str()))
     }
 }
 
@@ -203,7 +281,11 @@ pub(crate) fn resolve(headers: &[String], saved: Option<&ColumnMapping>) -> Reso
         if saved_fields.contains(&field) || (quantity_saved && quantity.contains(&field)) {
             continue;
         }
-        let synonyms: Vec<String> = field.synonyms().iter().map(|s| normalize_header(s)).collect();
+        let synonyms: Vec<String> = field
+            .synonyms()
+            .iter()
+            .map(|s| normalize_header(s))
+            .collect();
         let column = normalized
             .iter()
             .enumerate()
@@ -264,8 +346,16 @@ mod tests {
     fn chinese_headers_are_detected() {
         let found = resolve(
             &headers(&[
-                "序号", "单据编号", "开单日期", "统一社会信用代码", "客户名称", "品名", "数量（吨）",
-                "价税合计", "渠道", "发货油库",
+                "序号",
+                "单据编号",
+                "开单日期",
+                "统一社会信用代码",
+                "客户名称",
+                "品名",
+                "数量（吨）",
+                "价税合计",
+                "渠道",
+                "发货油库",
             ]),
             None,
         );
@@ -279,7 +369,9 @@ mod tests {
     #[test]
     fn english_headers_are_detected() {
         let found = resolve(
-            &headers(&["Order No", "Date", "USCC", "Customer", "Product", "Qty", "Amount"]),
+            &headers(&[
+                "Order No", "Date", "USCC", "Customer", "Product", "Qty", "Amount",
+            ]),
             None,
         );
         assert!(found.missing.is_empty(), "{:?}", found.missing);
@@ -292,7 +384,12 @@ mod tests {
         let found = resolve(&headers(&["订单号", "日期", "客户名称"]), None);
         assert_eq!(
             found.missing,
-            ["product", "amount_yuan", "client_uscc|client_id", "tonnes|quantity_kg"]
+            [
+                "product",
+                "amount_yuan",
+                "client_uscc|client_id",
+                "tonnes|quantity_kg"
+            ]
         );
     }
 
@@ -302,7 +399,16 @@ mod tests {
         saved.insert(TargetField::Tonnes, "实发数量");
         saved.insert(TargetField::OrderDate, "过账日期");
         let found = resolve(
-            &headers(&["订单号", "日期", "过账日期", "USCC", "油品", "数量", "实发数量", "金额"]),
+            &headers(&[
+                "订单号",
+                "日期",
+                "过账日期",
+                "USCC",
+                "油品",
+                "数量",
+                "实发数量",
+                "金额",
+            ]),
             Some(&saved),
         );
         assert!(found.missing.is_empty(), "{:?}", found.missing);
@@ -327,6 +433,9 @@ mod tests {
         mapping.insert(TargetField::OrderNo, "单据编号");
         let json = serde_json::to_string(&mapping).unwrap();
         assert_eq!(json, r#"{"order_no":"单据编号"}"#);
-        assert_eq!(serde_json::from_str::<ColumnMapping>(&json).unwrap(), mapping);
+        assert_eq!(
+            serde_json::from_str::<ColumnMapping>(&json).unwrap(),
+            mapping
+        );
     }
 }

@@ -80,24 +80,34 @@ impl<'a, 'm, T: Table> RowReader<'a, 'm, T> {
             .cell(TargetField::Depot)
             .map(|cell| cell.text().into_owned())
             .unwrap_or_default();
-        match (order_no, order_date, product, quantity_kg, amount_fen, channel) {
-            (Some(order_no), Some(order_date), Some(product), Some(quantity_kg), Some(amount_fen), Some(channel))
-                if self.errors.is_empty() =>
-            {
-                Ok(ParsedOrderRow {
-                    row: self.row_number,
-                    order_no,
-                    client_uscc,
-                    client_id,
-                    client_name,
-                    order_date,
-                    product,
-                    quantity_kg,
-                    amount_fen,
-                    channel,
-                    depot,
-                })
-            }
+        match (
+            order_no,
+            order_date,
+            product,
+            quantity_kg,
+            amount_fen,
+            channel,
+        ) {
+            (
+                Some(order_no),
+                Some(order_date),
+                Some(product),
+                Some(quantity_kg),
+                Some(amount_fen),
+                Some(channel),
+            ) if self.errors.is_empty() => Ok(ParsedOrderRow {
+                row: self.row_number,
+                order_no,
+                client_uscc,
+                client_id,
+                client_name,
+                order_date,
+                product,
+                quantity_kg,
+                amount_fen,
+                channel,
+                depot,
+            }),
             _ => Err(self.errors),
         }
     }
@@ -218,7 +228,9 @@ impl<'a, 'm, T: Table> RowReader<'a, 'm, T> {
                         TargetField::ClientId,
                         "invalid_value",
                         Some(&text),
-                        |h, v| format!("\"{v}\" in column \"{h}\" is not a valid client ID (a UUID)"),
+                        |h, v| {
+                            format!("\"{v}\" in column \"{h}\" is not a valid client ID (a UUID)")
+                        },
                         |h, v| format!("“{h}”列的“{v}”不是有效的客户ID（UUID）"),
                     );
                     None
@@ -226,7 +238,12 @@ impl<'a, 'm, T: Table> RowReader<'a, 'm, T> {
             }
         });
         if uscc_cell.is_none() && id_cell.is_none() {
-            self.push_one_of_required(TargetField::ClientUscc, TargetField::ClientId, "client", "客户");
+            self.push_one_of_required(
+                TargetField::ClientUscc,
+                TargetField::ClientId,
+                "client",
+                "客户",
+            );
         }
         (uscc, id)
     }
@@ -337,10 +354,9 @@ impl<'a, 'm, T: Table> RowReader<'a, 'm, T> {
             }
         };
         let kg = match cell {
-            Cell::Number(value) => number_cell_scaled(
-                value,
-                if unit == QuantityUnit::Tonnes { 3 } else { 0 },
-            ),
+            Cell::Number(value) => {
+                number_cell_scaled(value, if unit == QuantityUnit::Tonnes { 3 } else { 0 })
+            }
             Cell::Text(text) => parse_quantity_kg(text, unit),
             _ => Err(NumberError::NotANumber),
         };

@@ -163,7 +163,9 @@ impl Decimal {
             if !b.is_ascii_digit() {
                 return None;
             }
-            mantissa = mantissa.checked_mul(10)?.checked_add(u128::from(b - b'0'))?;
+            mantissa = mantissa
+                .checked_mul(10)?
+                .checked_add(u128::from(b - b'0'))?;
         }
         let mut exponent = -i32::try_from(fraction.len()).ok()?;
         if let Some(exponent_text) = exponent_text {
@@ -304,10 +306,15 @@ fn split_number_and_unit(text: &str) -> Result<(Decimal, String), NumberError> {
         }
     }
     let number_end = rest
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | ',' | '+' | '-' | 'e' | 'E' | ' ' | '\'')))
+        .find(|c: char| {
+            !(c.is_ascii_digit() || matches!(c, '.' | ',' | '+' | '-' | 'e' | 'E' | ' ' | '\''))
+        })
         .unwrap_or(rest.len());
     let (number, unit) = rest.split_at(number_end);
-    let number: String = number.chars().filter(|c| !matches!(c, ' ' | '\'')).collect();
+    let number: String = number
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\''))
+        .collect();
     let number = ungroup(&number).ok_or(NumberError::NotANumber)?;
     let decimal = Decimal::parse(&number).ok_or(NumberError::NotANumber)?;
     let unit = unit.trim().trim_end_matches('.').to_lowercase();
@@ -327,8 +334,9 @@ fn ungroup(number: &str) -> Option<String> {
             grouped(&integer.replace('.', ","))
                 .then(|| format!("{}.{}", integer.replace('.', ""), &fraction[1..]))
         }
-        (Some(_), Some(_)) => grouped(number.split('.').next().unwrap_or_default())
-            .then(|| number.replace(',', "")),
+        (Some(_), Some(_)) => {
+            grouped(number.split('.').next().unwrap_or_default()).then(|| number.replace(',', ""))
+        }
         (Some(_), None) => {
             if grouped(number) {
                 Some(number.replace(',', ""))
@@ -381,8 +389,7 @@ pub fn parse_product(text: &str) -> Option<Product> {
         .replace("minus", "-")
         .replace("负", "-");
     let is_diesel = text.contains("柴油") || text.contains("diesel");
-    let is_petrol =
-        text.contains("汽油") || text.contains("petrol") || text.contains("gasoline");
+    let is_petrol = text.contains("汽油") || text.contains("petrol") || text.contains("gasoline");
     let kind = match (is_diesel, is_petrol) {
         (true, false) => Some(FuelKind::Diesel),
         (false, true) => Some(FuelKind::Petrol),
@@ -390,7 +397,11 @@ pub fn parse_product(text: &str) -> Option<Product> {
         (true, true) => return None,
     };
     let numbers = signed_numbers(&text);
-    let marked: Vec<i64> = numbers.iter().filter(|n| n.marked).map(|n| n.value).collect();
+    let marked: Vec<i64> = numbers
+        .iter()
+        .filter(|n| n.marked)
+        .map(|n| n.value)
+        .collect();
     let grade = match (marked.as_slice(), numbers.as_slice()) {
         ([grade], _) => *grade,
         ([], [only]) if kind.is_some() => only.value,
@@ -435,9 +446,7 @@ fn strip_emission_standard(text: &str) -> String {
             Some('四' | '五' | '六' | '七' | '4' | '5' | '6' | '7') => {
                 chars.next();
             }
-            _ => {
-                while chars.next_if(|c| is_roman(*c)).is_some() {}
-            }
+            _ => while chars.next_if(|c| is_roman(*c)).is_some() {},
         }
         let _ = chars.next_if(|c| matches!(c, 'a' | 'b'));
     }
@@ -543,8 +552,19 @@ mod tests {
     #[test]
     fn ambiguous_or_impossible_dates_are_rejected() {
         for text in [
-            "", "11/2/2026", "02.11.2026", "26-11-02", "2026-13-01", "2026-02-30", "2026.11",
-            "2026", "abc", "2026-11", "2026-11-02-01", "20261302", "2026年11月",
+            "",
+            "11/2/2026",
+            "02.11.2026",
+            "26-11-02",
+            "2026-13-01",
+            "2026-02-30",
+            "2026.11",
+            "2026",
+            "abc",
+            "2026-11",
+            "2026-11-02-01",
+            "20261302",
+            "2026年11月",
         ] {
             assert_eq!(parse_date_text(text), None, "{text}");
         }
@@ -594,8 +614,14 @@ mod tests {
             Err(NumberError::NotANumber)
         );
         assert_eq!(parse_quantity_kg("", Tonnes), Err(NumberError::NotANumber));
-        assert_eq!(parse_quantity_kg("12升", Tonnes), Err(NumberError::UnknownUnit));
-        assert_eq!(parse_quantity_kg("1,2,3", Tonnes), Err(NumberError::NotANumber));
+        assert_eq!(
+            parse_quantity_kg("12升", Tonnes),
+            Err(NumberError::UnknownUnit)
+        );
+        assert_eq!(
+            parse_quantity_kg("1,2,3", Tonnes),
+            Err(NumberError::NotANumber)
+        );
         assert_eq!(
             parse_quantity_kg("99999999999999999999", Tonnes),
             Err(NumberError::TooLarge)
@@ -626,7 +652,10 @@ mod tests {
         assert_eq!(number_cell_scaled(0.1 + 0.2, 2), Ok(30));
         assert_eq!(number_cell_scaled(8650.0, 2), Ok(865_000));
         assert_eq!(number_cell_scaled(1e300, 2), Err(NumberError::TooLarge));
-        assert_eq!(number_cell_scaled(f64::INFINITY, 2), Err(NumberError::NotANumber));
+        assert_eq!(
+            number_cell_scaled(f64::INFINITY, 2),
+            Err(NumberError::NotANumber)
+        );
     }
 
     #[test]
@@ -668,8 +697,17 @@ mod tests {
             assert_eq!(parse_product(text), Some(product), "{text}");
         }
         for text in [
-            "", "柴油", "汽油", "92", "10#柴油", "92#柴油", "0#汽油", "0#/-10#柴油", "煤油",
-            "润滑油", "柴油汽油92#",
+            "",
+            "柴油",
+            "汽油",
+            "92",
+            "10#柴油",
+            "92#柴油",
+            "0#汽油",
+            "0#/-10#柴油",
+            "煤油",
+            "润滑油",
+            "柴油汽油92#",
         ] {
             assert_eq!(parse_product(text), None, "{text}");
         }

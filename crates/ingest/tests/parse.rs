@@ -1,5 +1,6 @@
 //! The public entry point against whole files: CSV in several encodings and layouts, XLSX
 //! built on the fly, damaged input, and the per-row error report.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // fixture helpers outside #[test]
 
 use chrono::NaiveDate;
 use domain::sales::{Product, SalesChannel};
@@ -167,7 +168,10 @@ fn a_saved_mapping_overrides_detection() {
     let parsed = parse_orders(text.as_bytes(), &options).unwrap();
     assert_eq!(parsed.rows[0].order_date, date(2026, 11, 2));
     assert_eq!(parsed.rows[0].quantity_kg, 2_500);
-    assert_eq!(parsed.mapping.get(TargetField::Tonnes), Some("实发数量(吨)"));
+    assert_eq!(
+        parsed.mapping.get(TargetField::Tonnes),
+        Some("实发数量(吨)")
+    );
     assert_eq!(parsed.mapping.get(TargetField::OrderNo), Some("订单号"));
 }
 
@@ -207,7 +211,11 @@ fn row_errors_carry_the_row_number_the_user_sees() {
     let parsed = parse(text.as_bytes()).unwrap();
     assert_eq!(parsed.total_rows, 5);
     assert_eq!(
-        parsed.rows.iter().map(|r| (r.row, r.order_no.as_str())).collect::<Vec<_>>(),
+        parsed
+            .rows
+            .iter()
+            .map(|r| (r.row, r.order_no.as_str()))
+            .collect::<Vec<_>>(),
         [(3, "E1"), (8, "E5")]
     );
     let errors: Vec<(usize, &str, &str)> = parsed
@@ -232,12 +240,18 @@ fn row_errors_carry_the_row_number_the_user_sees() {
     assert_eq!(unknown_product.column.as_deref(), Some("油品"));
     assert_eq!(unknown_product.value.as_deref(), Some("煤油"));
     assert!(unknown_product.error.message_zh.contains("煤油"));
-    assert!(unknown_product.error.message.contains("not a known product"));
+    assert!(unknown_product
+        .error
+        .message
+        .contains("not a known product"));
 }
 
 #[test]
 fn the_preview_serialises_with_flat_row_errors() {
-    let text = format!("订单号,日期,USCC,油品,数量,金额\nA,2026-11-02,{},汽油,1,1\n", uscc(1));
+    let text = format!(
+        "订单号,日期,USCC,油品,数量,金额\nA,2026-11-02,{},汽油,1,1\n",
+        uscc(1)
+    );
     let parsed = parse(text.as_bytes()).unwrap();
     let json = serde_json::to_value(&parsed).unwrap();
     assert_eq!(json["encoding"], "utf8");
@@ -279,7 +293,10 @@ fn rows_beyond_the_limit_are_too_many() {
         FileError::TooManyRows { max: 5 }
     );
     assert_eq!(
-        parse_orders(text.as_bytes(), &options(30)).unwrap().rows.len(),
+        parse_orders(text.as_bytes(), &options(30))
+            .unwrap()
+            .rows
+            .len(),
         30
     );
 }
@@ -300,7 +317,15 @@ fn workbook() -> Vec<u8> {
     sheet.set_name("销售明细").unwrap();
     sheet.write_string(0, 0, "2026年11月销售明细").unwrap();
     let headers = [
-        "销售单号", "销售日期", "信用代码", "客户", "商品名称", "销量", "金额（元）", "渠道", "油库",
+        "销售单号",
+        "销售日期",
+        "信用代码",
+        "客户",
+        "商品名称",
+        "销量",
+        "金额（元）",
+        "渠道",
+        "油库",
     ];
     for (column, header) in headers.iter().enumerate() {
         sheet.write_string(1, column as u16, *header).unwrap();
@@ -308,7 +333,12 @@ fn workbook() -> Vec<u8> {
     // Row 3: a date cell, numeric quantity and amount, order number stored as a number.
     sheet.write_number(2, 0, 20261102001.0).unwrap();
     sheet
-        .write_datetime_with_format(2, 1, ExcelDateTime::from_ymd(2026, 11, 2).unwrap(), &date_format)
+        .write_datetime_with_format(
+            2,
+            1,
+            ExcelDateTime::from_ymd(2026, 11, 2).unwrap(),
+            &date_format,
+        )
         .unwrap();
     sheet.write_string(2, 2, uscc(11)).unwrap();
     sheet.write_string(2, 3, "漳州港务").unwrap();
@@ -334,7 +364,10 @@ fn workbook() -> Vec<u8> {
 
     let other = workbook.add_worksheet();
     other.set_name("Sheet2").unwrap();
-    for (column, header) in ["订单号", "日期", "USCC", "油品", "数量", "金额"].iter().enumerate() {
+    for (column, header) in ["订单号", "日期", "USCC", "油品", "数量", "金额"]
+        .iter()
+        .enumerate()
+    {
         other.write_string(0, column as u16, *header).unwrap();
     }
     let values = ["S2-1", "2026-12-01", &uscc(21), "98#汽油", "1", "1"];
@@ -411,7 +444,8 @@ fn a_truncated_xlsx_is_a_corrupt_file() {
 
 #[test]
 fn hundred_thousand_csv_rows_parse_quickly() {
-    let mut text = String::from("订单号,日期,统一社会信用代码,客户名称,油品,数量(吨),金额,渠道,油库\n");
+    let mut text =
+        String::from("订单号,日期,统一社会信用代码,客户名称,油品,数量(吨),金额,渠道,油库\n");
     let code = uscc(9);
     for i in 0..100_000 {
         text.push_str(&format!(
@@ -423,15 +457,27 @@ fn hundred_thousand_csv_rows_parse_quickly() {
             i % 1000
         ));
     }
-    let started = std::time::Instant::now();
+    let (started, cpu_started) = (std::time::Instant::now(), thread_cpu_time());
     let parsed = parse(text.as_bytes()).unwrap();
     let elapsed = started.elapsed();
+    // The build machines are shared, so judge by this thread's CPU time where Linux tells it.
+    let cpu = cpu_started
+        .zip(thread_cpu_time())
+        .map(|(before, after)| after - before);
     assert_eq!(parsed.rows.len(), 100_000);
     assert!(parsed.errors.is_empty());
+    eprintln!("100,000 rows in {elapsed:?} ({cpu:?} CPU)");
     if !cfg!(debug_assertions) {
-        assert!(elapsed.as_millis() < 1_000, "took {elapsed:?}");
+        let spent = cpu.unwrap_or(elapsed);
+        assert!(spent.as_millis() < 1_000, "took {spent:?}");
     }
-    eprintln!("100,000 rows in {elapsed:?}");
+}
+
+/// CPU time of the calling thread (Linux); `None` elsewhere.
+fn thread_cpu_time() -> Option<std::time::Duration> {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = schedstat.split_whitespace().next()?.parse().ok()?;
+    Some(std::time::Duration::from_nanos(nanos))
 }
 
 proptest! {

@@ -5,7 +5,7 @@
 //! Lists are HTML text (see `components`), buttons inside carry `data-act`/`data-id`.
 
 use crate::api;
-use crate::components::{acted_on, badge_html, esc, get_resource, loaded, HtmlTable};
+use crate::components::{badge_html, esc, get_resource, html_block, loaded, HtmlTable};
 use crate::state::{use_app, use_lang};
 use domain::archive::{
     ClientDocuments, CompletenessReport, DocumentMeta, DocumentPage, DocumentStatus, DocumentType,
@@ -50,26 +50,6 @@ fn is_reviewer() -> Signal<bool> {
                 .is_some_and(|u| matches!(u.role, Role::Director | Role::Leader | Role::Admin))
         })
     })
-}
-
-/// An HTML block that re-renders from `html()`, with one click handler for its buttons.
-fn html_block(
-    id: &'static str,
-    html: impl Fn() -> String + Send + Sync + 'static,
-    on_act: impl Fn(String, String) + 'static,
-) -> impl IntoView {
-    view! {
-        <div
-            id=id
-            class="html-block"
-            inner_html=html
-            on:click=move |ev| {
-                if let Some((act, id)) = acted_on(&ev) {
-                    on_act(act, id);
-                }
-            }
-        ></div>
-    }
 }
 
 /// `/documents`: the archive work of managers, in tabs.
@@ -720,9 +700,10 @@ pub fn TasksPage() -> impl IntoView {
     }
 }
 
-/// The archive overview on the dashboard: completeness and what needs attention.
+/// The archive overview: completeness and what needs attention. A section below the dashboard's
+/// figures (`embedded`), or a page of its own at `/dashboard/archive`.
 #[component]
-pub fn ArchiveOverview() -> impl IntoView {
+pub fn ArchiveOverview(#[prop(optional)] embedded: bool) -> impl IntoView {
     let lang = use_lang();
     let report = get_resource(|| "/api/v1/archive/completeness".to_owned());
     let pending = get_resource(|| "/api/v1/documents?status=pending_review&per_page=1".to_owned());
@@ -757,11 +738,22 @@ pub fn ArchiveOverview() -> impl IntoView {
         );
         html
     };
-    view! {
-        <section class="page dashboard-page">
-            <h1>{move || w(lang.get(), "仪表盘 · 客户档案", "Dashboard · client archives")}</h1>
-            {html_block("archive-overview", html, |_, _| {})}
-        </section>
+    if embedded {
+        view! {
+            <section class="card section archive-overview-section" id="section-archive">
+                <h2>{crate::i18n::tr(crate::i18n::T::ArchiveOverviewTitle)}</h2>
+                {html_block("archive-overview", html, |_, _| {})}
+            </section>
+        }
+        .into_any()
+    } else {
+        view! {
+            <section class="page dashboard-page">
+                <h1>{move || w(lang.get(), "仪表盘 · 客户档案", "Dashboard · client archives")}</h1>
+                {html_block("archive-overview", html, |_, _| {})}
+            </section>
+        }
+        .into_any()
     }
 }
 

@@ -1,10 +1,10 @@
-//! `/clients/:id`: the client's master data in sections, its sales figures and chart.
+//! `/clients/:id`: the client's master data in sections, its sales figures and chart, and its
+//! intelligence (class, grade and class history, churn reasons; see `client_intel`).
 
 use crate::api::{self, ApiError};
-use crate::components::{
-    badge_html, dyn_view, esc, get_resource, loaded, ErrorBox, LoadingLine, VolumeChart,
-};
+use crate::components::{badge_html, dyn_view, esc, get_resource, loaded, ErrorBox, LoadingLine};
 use crate::i18n::{self, tr, T};
+use crate::pages::client_intel::{intel_data, sales_chart, ClientIntelSections};
 use crate::state::{use_app, use_lang};
 use domain::client::ClientDetail;
 use domain::org::OwnershipPeriod;
@@ -128,6 +128,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
     let months = sales.monthly.clone();
     let first_order = sales.first_order_date;
     let last_order = sales.last_order_date;
+    let (intel, reload_intel) = intel_data(id);
 
     view! {
         <div class="page-header">
@@ -191,13 +192,15 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                         {move || last_order.map(|d| i18n::format_date(d, lang.get())).unwrap_or_else(|| "—".into())}
                     </Item>
                 </dl>
-                <h3>{tr(T::MonthlyVolume)}</h3>
+                <h3>{tr(T::SalesByProduct)}</h3>
                 {if has_sales {
-                    view! { <VolumeChart months=months/> }.into_any()
+                    sales_chart(intel, months)
                 } else {
                     view! { <p class="muted">{tr(T::NoSales)}</p> }.into_any()
                 }}
             </section>
+
+            <ClientIntelSections id=id data=intel reload=reload_intel/>
 
             <section class="card section" id="section-contacts">
                 <h2>{tr(T::Contacts)}</h2>

@@ -8,5 +8,7 @@ pub mod archive;
 pub mod audit_log;
 pub mod client_detail;
 pub mod client_form;
+pub mod client_intel;
 pub mod clients;
+pub mod dashboard;
 pub mod login;
