@@ -717,8 +717,10 @@ pub async fn client_intel(
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnReasonRequest {
-    /// Why the client left.
-    pub reason: ChurnReason,
+    /// Why the client left (required; read after the client's visibility is checked, so a
+    /// client out of scope is 404 whatever the body).
+    #[serde(default)]
+    pub reason: Option<ChurnReason>,
     /// For `competitor` (required then): who it buys from now, up to 100 characters.
     #[serde(default)]
     pub competitor: Option<String>,
@@ -761,6 +763,9 @@ pub async fn record_churn_reason(
     crate::routes::clients::visible_client(&state, &auth, id).await?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
+    let Some(reason) = body.reason else {
+        return Err(ApiError::field(FieldError::required("reason")));
+    };
     fn text(v: &Option<String>) -> Option<String> {
         v.as_deref()
             .map(str::trim)
@@ -769,7 +774,7 @@ pub async fn record_churn_reason(
     }
     let competitor = text(&body.competitor);
     let note = text(&body.note);
-    if body.reason == ChurnReason::Competitor && competitor.is_none() {
+    if reason == ChurnReason::Competitor && competitor.is_none() {
         errors.push(FieldError::required("competitor"));
     }
     if competitor.as_ref().is_some_and(|c| c.chars().count() > 100) {
@@ -804,7 +809,7 @@ pub async fn record_churn_reason(
     let new = NewChurnReason {
         id: Uuid::now_v7(),
         client_id: id,
-        reason: body.reason,
+        reason,
         competitor: competitor.clone(),
         price_gap_fen_per_t: gap,
         note: note.clone(),
@@ -821,7 +826,7 @@ pub async fn record_churn_reason(
             field: "reason".to_owned(),
             before: serde_json::Value::Null,
             after: serde_json::json!({
-                "reason": body.reason.code(),
+                "reason": reason.code(),
                 "competitor": competitor,
                 "price_gap_yuan_per_t": gap.map(|g| g as f64 / 100.0),
                 "note": note,
