@@ -10,6 +10,7 @@ mod m20261123_000005_integrator_tokens;
 mod m20261123_000006_sso;
 mod m20261123_000007_archives;
 mod m20261202_000008_sales_intel;
+mod m20261202_000009_sales_cover;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_sso::Migration),
             Box::new(m20261123_000007_archives::Migration),
             Box::new(m20261202_000008_sales_intel::Migration),
+            Box::new(m20261202_000009_sales_cover::Migration),
         ]
     }
 }

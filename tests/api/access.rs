@@ -64,6 +64,7 @@ fn rule(route: &str) -> Option<Rule> {
         "POST /api/v1/clients/{id}/documents" => ClientWrite,
         "GET /api/v1/documents"
         | "GET /api/v1/archive/requirements"
+        | "GET /api/v1/rules/intel"
         | "GET /api/v1/archive/completeness"
         | "GET /api/v1/archive/incomplete"
         | "GET /api/v1/compliance/hazchem"
@@ -74,7 +75,9 @@ fn rule(route: &str) -> Option<Rule> {
         | "GET /api/v1/tasks/{id}" => ClientRead,
         "POST /api/v1/documents/{id}/review" => ReviewWrite,
         "POST /api/v1/compliance/hazchem/dispatch" => Reviewer,
-        "PUT /api/v1/archive/requirements" | "POST /api/v1/jobs/{name}/run" => Admin,
+        "PUT /api/v1/archive/requirements"
+        | "PUT /api/v1/rules/intel"
+        | "POST /api/v1/jobs/{name}/run" => Admin,
         // The download ticket authorises, not a bearer token: a wrong one finds nothing.
         "GET /api/v1/archive/export/{id}" => Public,
         // Sales data comes from the ERP and the gauges (tokens) or an administrator.

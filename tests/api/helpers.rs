@@ -204,9 +204,16 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
-    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    /// Sends `body` as JSON with `method` and the bearer token.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
         self.client
-            .post(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()
@@ -214,14 +221,19 @@ impl TestApp {
             .expect("request")
     }
 
-    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, path, token, body)
             .await
-            .expect("request")
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::PATCH, path, token, body)
+            .await
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::PUT, path, token, body)
+            .await
     }
 
     /// Drops the PostgreSQL test database (the SQLite file goes with the temp dir).

@@ -299,3 +299,90 @@ async fn an_order_for_a_churned_client_makes_it_returning_at_the_next_recompute(
         .any(|m| m["product"] == "diesel_0"));
 }
 db_test!(an_order_for_a_churned_client_makes_it_returning_at_the_next_recompute);
+
+async fn a_new_intel_rule_set_is_versioned_checked_and_used_by_the_next_recompute(app: &TestApp) {
+    let admin = app.token("admin").await;
+    let history = app.get_json("/api/v1/rules/intel", &admin).await;
+    assert_eq!(history["current"]["version"], 1);
+    let mut rules = history["current"]["rules"].clone();
+    assert_eq!(rules["classification"]["window_days"], 90);
+
+    // A bad rule set is refused field by field and changes nothing.
+    let mut bad = rules.clone();
+    bad["classification"]["window_days"] = json!(0);
+    bad["grading"]["key_volume_share"] = json!(1.5);
+    let refused = app.put_json("/api/v1/rules/intel", &admin, &bad).await;
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.expect("problem");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert!(fields.contains(&"classification.window_days"), "{problem}");
+    assert!(fields.contains(&"grading.key_volume_share"), "{problem}");
+    assert!(problem["errors"][0]["message_zh"].is_string(), "{problem}");
+    let mut misspelt = rules.clone();
+    misspelt["grading"]["key_share"] = json!(0.5);
+    let refused = app.put_json("/api/v1/rules/intel", &admin, &misspelt).await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        app.get_json("/api/v1/rules/intel", &admin).await["versions"]
+            .as_array()
+            .expect("versions")
+            .len(),
+        1
+    );
+    // Only administrators change rules.
+    let director = app.token("director").await;
+    let forbidden = app.put_json("/api/v1/rules/intel", &director, &rules).await;
+    assert_eq!(forbidden.status(), 403);
+
+    // A client counts as churned after 120 silent days instead of 90: version 2, and the next
+    // recompute uses it and records it.
+    recompute_with_history(app).await;
+    let churned_before = app
+        .get_json(
+            "/api/v1/analytics/classification?class=churned&per_page=1",
+            &admin,
+        )
+        .await["total"]
+        .as_u64()
+        .expect("total");
+    rules["classification"]["window_days"] = json!(120);
+    rules.as_object_mut().expect("rules").remove("version");
+    let saved = app.put_json("/api/v1/rules/intel", &admin, &rules).await;
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.expect("history");
+    assert_eq!(saved["current"]["version"], 2);
+    assert!(saved["current"]["created_by_name"].is_string());
+    assert_eq!(saved["versions"].as_array().expect("versions").len(), 2);
+    assert_eq!(saved["versions"][1]["version"], 1);
+    let run = app
+        .post_json(
+            "/api/v1/jobs/recompute_intel/run",
+            &admin,
+            &json!({"as_of": today().to_string()}),
+        )
+        .await;
+    assert_eq!(run.status(), 200);
+    let after = app
+        .get_json(
+            "/api/v1/analytics/classification?class=churned&per_page=1",
+            &admin,
+        )
+        .await;
+    assert!(
+        after["total"].as_u64().expect("total") <= churned_before,
+        "a longer silence can only churn fewer clients"
+    );
+    assert_eq!(after["items"][0]["rule_version"], 2);
+    let audit = app.get_json("/api/v1/audit?entity=rule_set", &admin).await;
+    assert!(audit["items"]
+        .as_array()
+        .expect("audit")
+        .iter()
+        .any(|e| e["changes"][0]["field"] == "intel_rules"));
+}
+db_test!(a_new_intel_rule_set_is_versioned_checked_and_used_by_the_next_recompute);

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use domain::analytics::ClientIntel;
-use domain::clv::FitResult;
+use domain::clv_cnbd::{ChurnModel, ModelComparison};
 use domain::intel::{
     finish, fit_model, summarize_client, ClientFigures, ClientSummary, IntelRules,
 };
@@ -34,23 +34,23 @@ pub struct RecomputeStats {
     pub write_ms: u64,
     /// Grade changes recorded.
     pub grade_changes: u64,
-    /// The fit.
-    pub fit: FitResult,
+    /// Both model fits and the one chosen.
+    pub fit: ModelComparison,
     /// Rule-set version.
     pub rule_version: i32,
 }
 
 /// The rule set in force (version 1 = the defaults of DESIGN §2.2 and §2.3).
 pub async fn rules_in_force(store: &Store) -> Result<IntelRules, StoreError> {
-    match store.latest_rule_set(INTEL_RULES_KIND).await? {
-        Some((version, body)) => {
-            let mut rules: IntelRules = serde_json::from_value(body)
-                .map_err(|e| StoreError::Corrupt(format!("intel rules: {e}")))?;
-            rules.version = version;
-            Ok(rules)
-        }
-        None => Ok(IntelRules::default()),
-    }
+    Ok(
+        match store
+            .latest_rule_set::<IntelRules>(INTEL_RULES_KIND)
+            .await?
+        {
+            Some((version, rules)) => IntelRules { version, ..rules },
+            None => IntelRules::default(),
+        },
+    )
 }
 
 fn round3(value: f64) -> f64 {
@@ -90,13 +90,20 @@ fn to_rows(
         .collect()
 }
 
-fn model_json(fit: &FitResult) -> serde_json::Value {
+/// The run log's record of the fit: the chosen model and both candidates' figures.
+fn model_json(fit: &ModelComparison) -> serde_json::Value {
+    let chosen = match fit.chosen {
+        ChurnModel::BgNbd(_) => "bg_nbd",
+        ChurnModel::MbgCnbd(_) => "mbg_cnbd",
+    };
     serde_json::json!({
-        "model": "bg_nbd",
+        "model": chosen,
+        "name": fit.chosen.name(),
         "time_unit": "week",
-        "params": fit.params,
-        "log_likelihood": fit.log_likelihood,
-        "iterations": fit.iterations,
+        "params": fit.chosen,
+        "log_likelihood": fit.chosen_log_likelihood,
+        "bg_nbd": { "params": fit.bg_nbd.params, "log_likelihood": fit.bg_nbd.log_likelihood, "aic": fit.bg_nbd_aic },
+        "mbg_cnbd": { "params": fit.mbg_cnbd.params, "log_likelihood": fit.mbg_cnbd.log_likelihood, "aic": fit.mbg_cnbd_aic },
     })
 }
 
@@ -142,7 +149,7 @@ pub async fn recompute(
     let read_ms = started.elapsed().as_millis() as u64;
     let computing = Instant::now();
     let fit = fit_model(&summaries);
-    let figures = finish(&summaries, &rules, &fit.params);
+    let figures = finish(&summaries, &rules, &fit.chosen);
     drop(summaries);
     let rows = to_rows(figures, &units, as_of, rules.version);
     let compute_ms = computing.elapsed().as_millis() as u64;
@@ -202,7 +209,7 @@ pub async fn recompute_with_history(
             })
             .collect();
         let fit = fit_model(&summaries);
-        let figures = finish(&summaries, &rules, &fit.params);
+        let figures = finish(&summaries, &rules, &fit.chosen);
         store
             .save_intel(&IntelWrite {
                 as_of: day,

@@ -67,6 +67,7 @@ struct ApiV1;
         (path = "/api/v1", api = routes::analytics::Api),
         (path = "/api/v1", api = routes::gauges::Api),
         (path = "/api/v1", api = routes::imports::Api),
+        (path = "/api/v1", api = routes::rules::Api),
     ),
     modifiers(&BearerAuth),
     tags(

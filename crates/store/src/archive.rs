@@ -1,9 +1,8 @@
 //! Archive rules' inputs: the versioned requirement matrix and, per client, the facts the
 //! completeness and screening rules evaluate (loaded in pages so memory stays flat).
 
-use crate::audit::insert_audit;
-use crate::entity::{clients, documents, org_units, rule_sets, sales_orders, users};
-use crate::{from_code, from_json, to_json, Store, StoreError};
+use crate::entity::{clients, documents, org_units, sales_orders, users};
+use crate::{from_code, from_json, Store, StoreError};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use domain::archive::{
     ClientArchiveFacts, DocumentFacts, RequirementMatrix, RequirementMatrixVersion,
@@ -14,8 +13,8 @@ use domain::org::DataScope;
 use domain::sales::Product;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, TransactionTrait,
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -60,36 +59,28 @@ struct FactsRow {
 impl Store {
     /// The requirement matrix in force and its version (1 = the built-in default of DESIGN §2.1).
     pub async fn requirement_matrix(&self) -> Result<(i32, RequirementMatrix), StoreError> {
-        let latest = rule_sets::Entity::find()
-            .filter(rule_sets::Column::Kind.eq(REQUIREMENTS_KIND))
-            .order_by_desc(rule_sets::Column::Version)
-            .one(&self.db)
-            .await?;
-        match latest {
-            Some(row) => Ok((row.version, from_json(&row.body, "requirement matrix")?)),
-            None => Ok((1, RequirementMatrix::default())),
-        }
+        Ok(self
+            .latest_rule_set(REQUIREMENTS_KIND)
+            .await?
+            .unwrap_or((1, RequirementMatrix::default())))
     }
 
     /// Every version of the requirement matrix, newest first (the built-in default last).
     pub async fn requirement_matrix_versions(
         &self,
     ) -> Result<Vec<RequirementMatrixVersion>, StoreError> {
-        let rows = rule_sets::Entity::find()
-            .filter(rule_sets::Column::Kind.eq(REQUIREMENTS_KIND))
-            .order_by_desc(rule_sets::Column::Version)
-            .find_also_related_users(&self.db)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len() + 1);
-        for (row, name) in rows {
-            out.push(RequirementMatrixVersion {
-                version: row.version,
-                matrix: from_json(&row.body, "requirement matrix")?,
-                created_by: row.created_by,
-                created_by_name: name,
-                created_at: row.created_at,
-            });
-        }
+        let mut out: Vec<RequirementMatrixVersion> = self
+            .rule_set_versions(REQUIREMENTS_KIND)
+            .await?
+            .into_iter()
+            .map(|v| RequirementMatrixVersion {
+                version: v.version,
+                matrix: v.body,
+                created_by: v.created_by,
+                created_by_name: v.created_by_name,
+                created_at: v.created_at,
+            })
+            .collect();
         out.push(RequirementMatrixVersion {
             version: 1,
             matrix: RequirementMatrix::default(),
@@ -109,30 +100,8 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<i32, StoreError> {
-        let txn = self.db.begin().await?;
-        let latest: Option<i32> = rule_sets::Entity::find()
-            .select_only()
-            .column(rule_sets::Column::Version)
-            .filter(rule_sets::Column::Kind.eq(REQUIREMENTS_KIND))
-            .order_by_desc(rule_sets::Column::Version)
-            .into_tuple()
-            .one(&txn)
-            .await?;
-        let version = latest.unwrap_or(1) + 1;
-        rule_sets::Entity::insert(rule_sets::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            kind: Set(REQUIREMENTS_KIND.to_owned()),
-            version: Set(version),
-            body: Set(to_json(matrix)),
-            created_by: Set(Some(by)),
-            created_at: Set(now),
-        })
-        .exec_without_returning(&txn)
-        .await
-        .map_err(|e| crate::map_unique(e, &["version"]))?;
-        insert_audit(&txn, audit).await?;
-        txn.commit().await?;
-        Ok(version)
+        self.save_rule_set(REQUIREMENTS_KIND, matrix, by, now, audit)
+            .await
     }
 
     /// Archive facts of up to `limit` clients in scope with ids greater than `after`, in id
@@ -275,39 +244,5 @@ impl Store {
                 return Ok(out);
             }
         }
-    }
-}
-
-trait FindAlsoRelatedUsers {
-    async fn find_also_related_users(
-        self,
-        db: &sea_orm::DatabaseConnection,
-    ) -> Result<Vec<(rule_sets::Model, Option<String>)>, StoreError>;
-}
-
-impl FindAlsoRelatedUsers for sea_orm::Select<rule_sets::Entity> {
-    /// Rows with the display name of whoever saved them.
-    async fn find_also_related_users(
-        self,
-        db: &sea_orm::DatabaseConnection,
-    ) -> Result<Vec<(rule_sets::Model, Option<String>)>, StoreError> {
-        let rows = self.all(db).await?;
-        let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.created_by).collect();
-        let names: HashMap<Uuid, String> = users::Entity::find()
-            .select_only()
-            .columns([users::Column::Id, users::Column::DisplayName])
-            .filter(users::Column::Id.is_in(ids))
-            .into_tuple::<(Uuid, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let name = r.created_by.and_then(|id| names.get(&id).cloned());
-                (r, name)
-            })
-            .collect())
     }
 }

@@ -195,13 +195,14 @@ async fn recompute(store: &Store, as_of: Option<NaiveDate>) -> anyhow::Result<()
         total / floor,
         stats.read_ms as f64 / 1000.0 / floor
     );
+    let fit = &stats.fit;
     println!(
-        "model: BG/NBD r={:.3} alpha={:.3} a={:.3} b={:.3} (log-likelihood {:.1})",
-        stats.fit.params.r,
-        stats.fit.params.alpha,
-        stats.fit.params.a,
-        stats.fit.params.b,
-        stats.fit.log_likelihood
+        "model: {} chosen (log-likelihood {:.1}); BG/NBD AIC {:.1}, MBG/CNBD-{} AIC {:.1}",
+        fit.chosen.name(),
+        fit.chosen_log_likelihood,
+        fit.bg_nbd_aic,
+        fit.mbg_cnbd.params.k,
+        fit.mbg_cnbd_aic
     );
     Ok(())
 }

@@ -84,6 +84,22 @@ fn focused_scope(
     }
 }
 
+/// The child of `root` that holds `unit` (`root` itself for `root`); `None` outside it.
+fn child_of(parent: &HashMap<Uuid, Option<Uuid>>, root: Uuid, mut unit: Uuid) -> Option<Uuid> {
+    if unit == root {
+        return Some(root);
+    }
+    // The org tree is at most province → city → county → team deep.
+    for _ in 0..8 {
+        let up = parent.get(&unit).copied().flatten()?;
+        if up == root {
+            return Some(unit);
+        }
+        unit = up;
+    }
+    None
+}
+
 /// The unit whose children the dashboard breaks the figures down by.
 fn breakdown_root(units: &[OrgUnit], auth: &AuthUser, focus: Option<Uuid>) -> Option<Uuid> {
     focus
@@ -220,20 +236,6 @@ pub async fn dashboard(
     // Each county's figures go to the child of the root that holds it.
     let root = breakdown_root(&units, &auth, focus);
     let parent: HashMap<Uuid, Option<Uuid>> = tree.iter().copied().collect();
-    let child_of_root = |mut unit: Uuid| -> Option<Uuid> {
-        let root = root?;
-        if unit == root {
-            return Some(root);
-        }
-        for _ in 0..8 {
-            let p = parent.get(&unit).copied().flatten()?;
-            if p == root {
-                return Some(unit);
-            }
-            unit = p;
-        }
-        None
-    };
     let mut total = Tally::default();
     let mut per_unit: HashMap<Uuid, Tally> = HashMap::new();
     let (mut key_clients, mut key_tonnes, mut buying, mut prepaid) = (0u64, 0.0f64, 0u64, 0.0f64);
@@ -247,7 +249,7 @@ pub async fn dashboard(
             key_clients += row.clients;
             key_tonnes += row.tonnes_12m;
         }
-        if let Some(unit) = child_of_root(row.org_unit_id) {
+        if let Some(unit) = root.and_then(|root| child_of(&parent, root, row.org_unit_id)) {
             per_unit.entry(unit).or_default().add(row);
         }
     }
@@ -640,13 +642,9 @@ pub async fn churn_reason_report(
     let mut by_unit: HashMap<(Uuid, ChurnReason), u64> = HashMap::new();
     for c in &counts {
         *by_reason.entry(c.reason).or_default() += c.clients;
-        let mut unit = c.org_unit_id;
-        for _ in 0..8 {
-            match parent.get(&unit).copied().flatten() {
-                Some(p) if Some(p) != root && Some(unit) != root => unit = p,
-                _ => break,
-            }
-        }
+        let unit = root
+            .and_then(|root| child_of(&parent, root, c.org_unit_id))
+            .unwrap_or(c.org_unit_id);
         *by_unit.entry((unit, c.reason)).or_default() += c.clients;
     }
     let mut by_unit: Vec<ChurnReasonUnitCount> = by_unit

@@ -7,7 +7,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::guard::Admin;
-use crate::routes::sales::{conflicts_error, BatchResponse, MAX_BATCH};
+use crate::routes::sales::{batch_size_error, conflicts_error, resolve_clients, BatchResponse};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -154,44 +154,28 @@ pub async fn ingest_readings(
     body: ValidJson<ReadingBatchRequest>,
 ) -> ApiResult<HttpResponse> {
     let lines = body.0.readings;
-    if lines.is_empty() || lines.len() > MAX_BATCH {
-        return Err(ApiError::field(FieldError::out_of_range(
-            "readings",
-            1.0,
-            MAX_BATCH as f64,
-        )));
+    if let Some(e) = batch_size_error("readings", lines.len()) {
+        return Err(ApiError::field(e));
     }
     let now = state.clock.now();
     let mut errors = ValidationErrors::new();
-    let ids: Vec<Uuid> = lines.iter().filter_map(|l| l.client_id).collect();
-    let usccs: Vec<String> = lines
-        .iter()
-        .filter_map(|l| l.client_uscc.as_ref().map(|u| u.trim().to_uppercase()))
+    let prefixes: Vec<String> = (0..lines.len())
+        .map(|i| format!("readings[{i}]."))
         .collect();
-    let (found, by_uscc) = state.store.resolve_clients(&ids, &usccs).await?;
+    let refs = lines
+        .iter()
+        .zip(&prefixes)
+        .map(|(l, p)| (p.as_str(), l.client_id, l.client_uscc.as_deref()));
+    let clients = resolve_clients(&state, refs, &mut errors).await?;
     let mut readings = Vec::with_capacity(lines.len());
-    for (i, l) in lines.iter().enumerate() {
-        let prefix = format!("readings[{i}].");
-        let client = match (l.client_id, &l.client_uscc) {
-            (Some(id), _) => found.contains(&id).then_some(id),
-            (None, Some(u)) => by_uscc.get(&u.trim().to_uppercase()).copied(),
-            (None, None) => None,
-        };
-        if client.is_none() {
-            errors.push(FieldError::new(
-                format!("{prefix}client_id"),
-                "unknown_client",
-                format!("{prefix}client_id: no such client (give client_id or client_uscc)"),
-                format!("{prefix}client_id：客户不存在（请提供 client_id 或 client_uscc）"),
-            ));
-        }
+    for ((l, prefix), client) in lines.iter().zip(&prefixes).zip(clients) {
         let code = l.tank_code.trim();
         if code.is_empty() {
             errors.push(FieldError::required(&format!("{prefix}tank_code")));
         } else if code.chars().count() > 64 {
             errors.push(FieldError::too_long(&format!("{prefix}tank_code"), 64));
         }
-        let problems = check_gauge_reading(&prefix, l.level_litres, l.capacity_litres);
+        let problems = check_gauge_reading(prefix, l.level_litres, l.capacity_litres);
         let fine = problems.is_empty();
         for e in problems {
             errors.push(e);

@@ -13,6 +13,7 @@ pub mod gauges;
 pub mod health;
 pub mod imports;
 pub mod org;
+pub mod rules;
 pub mod sales;
 pub mod sso;
 pub mod tasks;
@@ -55,5 +56,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(sales::configure)
         .configure(analytics::configure)
         .configure(gauges::configure)
-        .configure(imports::configure);
+        .configure(imports::configure)
+        .configure(rules::configure);
 }

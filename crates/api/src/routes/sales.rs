@@ -114,7 +114,8 @@ pub struct OrderCandidate {
     pub depot: String,
 }
 
-fn batch_size_error(field: &str, len: usize) -> Option<FieldError> {
+/// The error of a batch with no rows or more than [`MAX_BATCH`].
+pub(crate) fn batch_size_error(field: &str, len: usize) -> Option<FieldError> {
     if len == 0 {
         Some(FieldError::new(
             field,
@@ -134,8 +135,9 @@ fn batch_size_error(field: &str, len: usize) -> Option<FieldError> {
     }
 }
 
-/// Clients referred to by id or USCC, resolved in two queries: errors name the row's field.
-async fn resolve<'a>(
+/// Clients referred to by id or USCC (`(field prefix, id, uscc)` per row), resolved in two
+/// queries; every row that names no known client gets an error on its own field.
+pub(crate) async fn resolve_clients<'a>(
     state: &AppState,
     refs: impl Iterator<Item = (&'a str, Option<Uuid>, Option<&'a str>)> + Clone,
     errors: &mut ValidationErrors,
@@ -195,7 +197,7 @@ pub async fn prepare_orders(
     let refs = candidates
         .iter()
         .map(|c| (c.prefix.as_str(), c.client_id, c.client_uscc.as_deref()));
-    let clients = resolve(state, refs, &mut errors).await?;
+    let clients = resolve_clients(state, refs, &mut errors).await?;
     let mut orders: Vec<SalesOrder> = Vec::with_capacity(candidates.len());
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (c, client) in candidates.iter().zip(clients) {
@@ -488,7 +490,7 @@ pub async fn ingest_prepayments(
         .iter()
         .zip(&prefixes)
         .map(|(l, p)| (p.as_str(), l.client_id, l.client_uscc.as_deref()));
-    let clients = resolve(&state, refs, &mut errors).await?;
+    let clients = resolve_clients(&state, refs, &mut errors).await?;
     let mut entries = Vec::with_capacity(lines.len());
     let mut seen = std::collections::HashSet::new();
     for ((l, prefix), client) in lines.iter().zip(&prefixes).zip(clients) {
