@@ -11,6 +11,8 @@ mod m20261123_000006_sso;
 mod m20261123_000007_archives;
 mod m20261202_000008_sales_intel;
 mod m20261202_000009_sales_cover;
+mod m20261202_000010_visits;
+mod m20261202_000011_intel_unit_counts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_archives::Migration),
             Box::new(m20261202_000008_sales_intel::Migration),
             Box::new(m20261202_000009_sales_cover::Migration),
+            Box::new(m20261202_000010_visits::Migration),
+            Box::new(m20261202_000011_intel_unit_counts::Migration),
         ]
     }
 }

@@ -98,6 +98,10 @@ fn rule(route: &str) -> Option<Rule> {
         "GET /api/v1/integrator-tokens"
         | "POST /api/v1/integrator-tokens"
         | "POST /api/v1/integrator-tokens/{id}/revoke" => Admin,
+        "POST /api/v1/tasks" | "POST /api/v1/visits" | "POST /api/v1/visits/photos" => Writer,
+        "GET /api/v1/visits" | "GET /api/v1/visits/today" => SignedIn,
+        "GET /api/v1/visits/{id}" | "GET /api/v1/visits/photos/{id}" => ClientRead,
+        "POST /api/v1/visits/{id}/comments" => ReviewWrite,
         _ => return None,
     })
 }
@@ -227,6 +231,9 @@ struct Ids {
     token: String,
     documents: [String; 2],
     tasks: [String; 2],
+    /// A visit at each client (the own one by `manager`) and its photo.
+    visits: [String; 2],
+    photos: [String; 2],
     export: String,
     /// The secret of an integrator token with every scope (not the one above, which the matrix
     /// revokes).
@@ -252,6 +259,10 @@ impl Ids {
             self.token.clone()
         } else if path.starts_with("/api/v1/documents/") {
             self.documents[i].clone()
+        } else if path.starts_with("/api/v1/visits/photos/") {
+            self.photos[i].clone()
+        } else if path.starts_with("/api/v1/visits/") {
+            self.visits[i].clone()
         } else if path.starts_with("/api/v1/tasks/") {
             self.tasks[i].clone()
         } else if path.starts_with("/api/v1/archive/export/") {
@@ -362,7 +373,45 @@ async fn ids(app: &TestApp, admin: &str) -> Ids {
             .await;
         tasks.push(page["items"][0]["id"].as_str().expect("task").to_owned());
     }
+    // A visit with a photo at each client: the manager's own, an administrator's elsewhere.
+    let manager_token = app.token("manager").await;
+    let mut visits = Vec::new();
+    let mut photos = Vec::new();
+    for (token, client) in [
+        (manager_token.as_str(), &own_client),
+        (admin, &foreign_client),
+    ] {
+        let photo: Value = app
+            .client
+            .post(app.url("/api/v1/visits/photos"))
+            .bearer_auth(token)
+            .header("Content-Type", "image/png")
+            .body(crate::documents::png())
+            .send()
+            .await
+            .expect("photo")
+            .json()
+            .await
+            .expect("photo");
+        let photo = photo["id"].as_str().expect("photo id").to_owned();
+        let visit = app
+            .post_json(
+                "/api/v1/visits",
+                token,
+                &json!({"client_id": client, "idempotency_key": format!("access-{client}"),
+                        "device_time": crate::helpers::now(), "position": {"lat": 28.2, "lon": 112.9},
+                        "accuracy_m": 20.0, "photo_ids": [photo],
+                        "record": {"purpose": "走访", "outcome": "正常"}}),
+            )
+            .await;
+        assert_eq!(visit.status(), 201, "visit");
+        let visit: Value = visit.json().await.expect("visit");
+        visits.push(visit["id"].as_str().expect("visit id").to_owned());
+        photos.push(photo);
+    }
     Ids {
+        visits: [visits[0].clone(), visits[1].clone()],
+        photos: [photos[0].clone(), photos[1].clone()],
         documents: [documents[0].clone(), documents[1].clone()],
         tasks: [tasks[0].clone(), tasks[1].clone()],
         export: uuid::Uuid::new_v4().to_string(),

@@ -23,6 +23,11 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
 }
 
+/// The server's clock in tests: 09:00 UTC on [`today`].
+pub fn now() -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&today().and_hms_opt(9, 0, 0).expect("time"))
+}
+
 pub const PASSWORD: &str = "Demo@2026";
 
 /// A running server and what a test needs to talk to it.

@@ -19,3 +19,4 @@ mod sessions;
 mod sso;
 mod tasks;
 mod tokens;
+mod visits;

@@ -68,6 +68,7 @@ struct ApiV1;
         (path = "/api/v1", api = routes::gauges::Api),
         (path = "/api/v1", api = routes::imports::Api),
         (path = "/api/v1", api = routes::rules::Api),
+        (path = "/api/v1", api = routes::visits::Api),
     ),
     modifiers(&BearerAuth),
     tags(

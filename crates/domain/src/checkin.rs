@@ -119,7 +119,21 @@ pub struct CheckInRequest {
     pub accuracy_m: f64,
     /// The visit record.
     pub record: VisitRecord,
+    /// Photos taken on the visit, uploaded first (`POST /api/v1/visits/photos`); at most 9.
+    #[serde(default)]
+    pub photo_ids: Vec<Uuid>,
+    /// The phone's clock when it sent the check-in (a queued check-in is sent later than it
+    /// was made): the clock skew is measured with it when present.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
 }
+
+/// At most this many photos per check-in.
+pub const MAX_PHOTOS: usize = 9;
+
+/// A device time further ahead of the server than this is refused, not only flagged: no
+/// queued check-in can come from the future.
+pub const MAX_FUTURE_DEVICE_TIME_S: i64 = 24 * 3600;
 
 impl CheckInRequest {
     /// Trims the texts (see [`VisitRecord::normalised`]); the idempotency key is kept exactly
@@ -156,7 +170,31 @@ impl CheckInRequest {
             ));
         }
         self.record.check(&mut errors, "record.");
+        if self.photo_ids.len() > MAX_PHOTOS {
+            errors.push(FieldError::new(
+                "photo_ids",
+                "too_many",
+                format!("photo_ids: at most {MAX_PHOTOS} photos"),
+                format!("photo_ids：最多 {MAX_PHOTOS} 张照片"),
+            ));
+        }
+        if let Some(sent_at) = self.sent_at {
+            if sent_at < self.device_time {
+                errors.push(FieldError::new(
+                    "sent_at",
+                    "out_of_range",
+                    "sent_at: the check-in cannot be sent before it was made (device_time)",
+                    "sent_at：发送时间不能早于打卡时间（device_time）",
+                ));
+            }
+        }
         errors.into_result(())
+    }
+
+    /// The device clock's reading to compare with the server's receipt: `sent_at` when given,
+    /// else `device_time`.
+    pub fn clock_reading(&self) -> DateTime<Utc> {
+        self.sent_at.unwrap_or(self.device_time)
     }
 }
 
@@ -326,7 +364,28 @@ mod tests {
                 price_gap_yuan_per_t: Some(-120.0),
                 churn_reason: None,
             },
+            photo_ids: Vec::new(),
+            sent_at: None,
         }
+    }
+
+    #[test]
+    fn too_many_photos_and_a_send_before_the_visit_are_refused() {
+        let mut r = request();
+        r.photo_ids = (0..10).map(Uuid::from_u128).collect();
+        r.sent_at = Some(r.device_time - chrono::TimeDelta::seconds(1));
+        let fields: Vec<String> = r
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["photo_ids", "sent_at"]);
+        let mut queued = request();
+        queued.sent_at = Some(queued.device_time + chrono::TimeDelta::hours(3));
+        assert!(queued.validate().is_ok());
+        assert_eq!(queued.clock_reading(), queued.sent_at.unwrap());
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub mod sso;
 pub mod task;
 pub mod uscc;
 pub mod validation;
+pub mod visit;
 
 pub use error::ErrorCode;
 pub use validation::{FieldError, ValidationErrors};

@@ -195,6 +195,9 @@ pub fn week_of(date: NaiveDate) -> NaiveDate {
 /// Rows per INSERT: under SQLite's 32,766 bound parameters at 22 columns.
 const INTEL_CHUNK: usize = 1_000;
 
+/// (org unit, class, grade, key client): one row of `intel_unit_counts`.
+type CountKey = (Uuid, ClientClass, Option<Grade>, bool);
+
 /// Orders a client's purchases by day when the database did not.
 fn sort_by_day(purchases: &mut [(NaiveDate, f64)]) {
     if !purchases.is_sorted_by_key(|(day, _)| *day) {
@@ -232,7 +235,7 @@ async fn insert_chunked<T, const N: usize>(
 }
 
 impl Store {
-    fn backend(&self) -> DbBackend {
+    pub(crate) fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
 
@@ -551,6 +554,46 @@ impl Store {
                 },
             )
             .await?;
+            txn.execute_unprepared("DELETE FROM intel_unit_counts")
+                .await?;
+            let mut counts: HashMap<CountKey, (i64, f64, f64)> = HashMap::new();
+            for row in &w.rows {
+                let entry = counts
+                    .entry((row.org_unit_id, row.class, row.grade, row.key_client))
+                    .or_default();
+                entry.0 += 1;
+                entry.1 += row.tonnes_12m;
+                entry.2 += row.prepaid_not_lifted_t;
+            }
+            let counts: Vec<_> = counts.into_iter().collect();
+            insert_chunked(
+                &txn,
+                backend,
+                "intel_unit_counts",
+                [
+                    "org_unit_id",
+                    "class",
+                    "grade",
+                    "key_client",
+                    "clients",
+                    "tonnes_12m",
+                    "prepaid_t",
+                ],
+                &counts,
+                None,
+                |((unit, class, grade, key), (n, tonnes, prepaid))| {
+                    [
+                        (*unit).into(),
+                        class.code().into(),
+                        grade.map(|g| g.code().to_owned()).into(),
+                        (*key).into(),
+                        (*n).into(),
+                        (*tonnes).into(),
+                        (*prepaid).into(),
+                    ]
+                },
+            )
+            .await?;
             let run = [w];
             insert_chunked(
                 &txn,
@@ -753,13 +796,28 @@ impl Store {
     /// Class, grade and key-client counts per org unit over the clients of `scope`.
     pub async fn intel_counts(&self, scope: &DataScope) -> Result<Vec<IntelCountRow>, StoreError> {
         let mut sql = Sql::new(self.backend());
-        sql.push(
-            "SELECT c.org_unit_id, i.class, i.grade, i.key_client, COUNT(*), SUM(i.tonnes_12m), \
-             SUM(i.prepaid_not_lifted_t) FROM client_intel i JOIN clients c ON c.id = i.client_id \
-             WHERE 1 = 1",
-        )
-        .scope("c", scope)
-        .push(" GROUP BY c.org_unit_id, i.class, i.grade, i.key_client");
+        match scope {
+            // A unit's figures were counted at the recompute.
+            DataScope::All | DataScope::Units(_) => {
+                sql.push(
+                    "SELECT org_unit_id, class, grade, key_client, clients, tonnes_12m, prepaid_t \
+                     FROM intel_unit_counts",
+                );
+                if let DataScope::Units(units) = scope {
+                    sql.push(" WHERE org_unit_id IN ").bind_list(units);
+                }
+            }
+            // An account manager's own clients: few, counted now.
+            DataScope::Owner(_) => {
+                sql.push(
+                    "SELECT c.org_unit_id, i.class, i.grade, i.key_client, COUNT(*), \
+                     SUM(i.tonnes_12m), SUM(i.prepaid_not_lifted_t) FROM client_intel i \
+                     JOIN clients c ON c.id = i.client_id WHERE 1 = 1",
+                )
+                .scope("c", scope)
+                .push(" GROUP BY c.org_unit_id, i.class, i.grade, i.key_client");
+            }
+        }
         let rows = self.db.query_all(sql.build()).await?;
         rows.iter()
             .map(|r| {

@@ -20,6 +20,7 @@ mod sql;
 mod sso;
 pub mod tasks;
 mod tokens;
+pub mod visits;
 
 pub use archive::{ArchiveFilter, REQUIREMENTS_KIND};
 pub use audit::AuditFilter;

@@ -164,6 +164,10 @@ pub struct TaskFilter {
     pub client_id: Option<Uuid>,
     /// Only tasks assigned to this user.
     pub assignee: Option<Uuid>,
+    /// Only active tasks (open, checked in or reviewed).
+    pub active: bool,
+    /// Only tasks due on or before this day.
+    pub due_until: Option<NaiveDate>,
     /// Page from 1.
     pub page: u64,
     /// Rows per page.
@@ -392,6 +396,21 @@ impl crate::Store {
         }
         if let Some(client) = filter.client_id {
             select = select.filter(tasks::Column::ClientId.eq(client));
+        }
+        if filter.active {
+            select = select.filter(
+                tasks::Column::Status.is_in(
+                    [
+                        TaskStatus::Open,
+                        TaskStatus::CheckedIn,
+                        TaskStatus::Reviewed,
+                    ]
+                    .map(|s| s.code()),
+                ),
+            );
+        }
+        if let Some(until) = filter.due_until {
+            select = select.filter(tasks::Column::DueDate.lte(until));
         }
         let paginator = select
             .order_by_asc(tasks::Column::DueDate)

@@ -231,8 +231,14 @@ pub async fn dashboard(
     let units = state.store.org_units().await?;
     let tree: Vec<(Uuid, Option<Uuid>)> = units.iter().map(|u| (u.id, u.parent_id)).collect();
     let (scope, focus) = focused_scope(&auth, &tree, focus)?;
-    let run = state.store.latest_intel_run().await?;
-    let counts = state.store.intel_counts(&scope).await?;
+    // The independent reads run together (each on its own pooled connection).
+    let (run, counts, weeks, top_at_risk, top_prepaid) = futures_util::try_join!(
+        state.store.latest_intel_run(),
+        state.store.intel_counts(&scope),
+        state.store.snapshot_weeks(5),
+        state.store.top_clients(&scope, TopList::AtRisk, 20),
+        state.store.top_clients(&scope, TopList::Prepaid, 20),
+    )?;
     // Each county's figures go to the child of the root that holds it.
     let root = breakdown_root(&units, &auth, focus);
     let parent: HashMap<Uuid, Option<Uuid>> = tree.iter().copied().collect();
@@ -271,7 +277,6 @@ pub async fn dashboard(
         let code = |id: &Uuid| names.get(id).map(|u| u.code.clone()).unwrap_or_default();
         code(&a.org_unit_id).cmp(&code(&b.org_unit_id))
     });
-    let weeks = state.store.snapshot_weeks(5).await?;
     let transitions = |from: Option<NaiveDate>| {
         let to = weeks.first().copied();
         let scope = scope.clone();
@@ -294,47 +299,45 @@ pub async fn dashboard(
             })
         }
     };
-    let transitions_week = transitions(weeks.get(1).copied()).await?;
-    let transitions_month = transitions(
-        weeks
-            .get(4)
-            .or(weeks.last())
-            .copied()
-            .filter(|w| weeks.len() > 1 && Some(*w) != weeks.first().copied()),
-    )
-    .await?;
+    let month_from = weeks
+        .get(4)
+        .or(weeks.last())
+        .copied()
+        .filter(|w| weeks.len() > 1 && Some(*w) != weeks.first().copied());
     let as_of = run.as_ref().map(|r| r.as_of);
     let trend_date = as_of.unwrap_or_else(|| state.clock.now().date_naive());
-    let volumes = match &scope {
-        DataScope::Owner(owner) => {
-            let from = NaiveDate::parse_from_str(
-                &format!("{}-01", month_back(trend_date, 23)),
-                "%Y-%m-%d",
-            )
-            .unwrap_or(trend_date);
-            state
-                .store
-                .monthly_by_product(None, Some(*owner), from, trend_date)
-                .await?
-        }
-        DataScope::Units(units) => {
-            state
-                .store
-                .unit_monthly_volume(Some(units), &month_back(trend_date, 23))
-                .await?
-        }
-        DataScope::All => {
-            state
-                .store
-                .unit_monthly_volume(None, &month_back(trend_date, 23))
-                .await?
-        }
+    let volumes = async {
+        Ok::<_, ApiError>(match &scope {
+            DataScope::Owner(owner) => {
+                let from = NaiveDate::parse_from_str(
+                    &format!("{}-01", month_back(trend_date, 23)),
+                    "%Y-%m-%d",
+                )
+                .unwrap_or(trend_date);
+                state
+                    .store
+                    .monthly_by_product(None, Some(*owner), from, trend_date)
+                    .await?
+            }
+            DataScope::Units(units) => {
+                state
+                    .store
+                    .unit_monthly_volume(Some(units), &month_back(trend_date, 23))
+                    .await?
+            }
+            DataScope::All => {
+                state
+                    .store
+                    .unit_monthly_volume(None, &month_back(trend_date, 23))
+                    .await?
+            }
+        })
     };
-    let top_at_risk = state.store.top_clients(&scope, TopList::AtRisk, 20).await?;
-    let top_prepaid = state
-        .store
-        .top_clients(&scope, TopList::Prepaid, 20)
-        .await?;
+    let (transitions_week, transitions_month, volumes) = futures_util::try_join!(
+        transitions(weeks.get(1).copied()),
+        transitions(month_from),
+        volumes,
+    )?;
     let response = DashboardResponse {
         as_of,
         computed_at: run.as_ref().map(|r| r.started_at),

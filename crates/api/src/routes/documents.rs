@@ -173,7 +173,10 @@ async fn read_field(
 
 /// Checks a page: not empty, a JPEG, PNG or PDF by its bytes, and an image that decodes.
 /// Returns the thumbnail of an image (JPEG).
-fn check_page(bytes: &Bytes, field: &str) -> Result<(&'static str, Option<Vec<u8>>), FieldError> {
+pub(crate) fn check_page(
+    bytes: &Bytes,
+    field: &str,
+) -> Result<(&'static str, Option<Vec<u8>>), FieldError> {
     if bytes.is_empty() {
         return Err(FieldError::new(
             field,

@@ -18,6 +18,7 @@ pub mod sales;
 pub mod sso;
 pub mod tasks;
 pub mod tokens;
+pub mod visits;
 
 use actix_web::web;
 
@@ -57,5 +58,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(analytics::configure)
         .configure(gauges::configure)
         .configure(imports::configure)
-        .configure(rules::configure);
+        .configure(rules::configure)
+        .configure(visits::configure);
 }

@@ -23,14 +23,17 @@ type Problem = domain::error::Problem;
 /// The routes of this module, for the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_tasks, get_task, run_job),
+    paths(list_tasks, get_task, create_task, run_job),
     tags((name = "tasks", description = "Tasks of every kind and the jobs that raise them"))
 )]
 pub struct Api;
 
 /// Registers the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_tasks).service(get_task).service(run_job);
+    cfg.service(list_tasks)
+        .service(create_task)
+        .service(get_task)
+        .service(run_job);
 }
 
 /// Filters and paging of the task list.
@@ -107,6 +110,7 @@ pub async fn list_tasks(
         assignee: mine.then_some(auth.user.id),
         page,
         per_page,
+        ..TaskFilter::default()
     };
     let (items, total) = state
         .store
@@ -212,4 +216,142 @@ pub async fn run_job(
     );
     state.store.record_audit(&entry).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// A task raised by hand.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTaskRequest {
+    /// `visit` or `follow_up`.
+    pub kind: TaskKind,
+    /// The client (in the caller's scope).
+    pub client_id: Uuid,
+    /// One line (1–300 characters).
+    pub title: String,
+    /// Detail (≤ 2 000 characters).
+    #[serde(default)]
+    pub detail: String,
+    /// Due date (today or later).
+    pub due_date: NaiveDate,
+    /// Responsible people (1–5; not viewers). Default: the caller.
+    #[serde(default)]
+    pub assignee_ids: Vec<Uuid>,
+}
+
+/// Raises a visit or follow-up task by hand (source `manual`) for the given people.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    request_body = NewTaskRequest,
+    responses(
+        (status = 201, body = Task),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tasks")]
+pub async fn create_task(
+    crate::guard::Writer(auth): crate::guard::Writer,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: ValidJson<NewTaskRequest>,
+) -> ApiResult<HttpResponse> {
+    use domain::task::{AssigneeLevel, TaskSource};
+    use domain::validation::{check_optional_text, check_text};
+    use domain::FieldError;
+    let r = body.0;
+    if auth.integrator.is_some() {
+        return Err(ApiError::Forbidden);
+    }
+    crate::routes::clients::visible_client(&state, &auth, r.client_id).await?;
+    let now = state.clock.now();
+    let mut errors = ValidationErrors::new();
+    if !matches!(r.kind, TaskKind::Visit | TaskKind::FollowUp) {
+        errors.push(FieldError::invalid_value(
+            "kind",
+            "only visit and follow_up tasks are raised by hand",
+            "只能手工创建走访或跟进任务",
+        ));
+    }
+    check_text(&mut errors, "title", &r.title, 300);
+    check_optional_text(&mut errors, "detail", &r.detail, 2000);
+    if r.due_date < now.date_naive() {
+        errors.push(FieldError::new(
+            "due_date",
+            "out_of_range",
+            "due_date: must be today or later",
+            "due_date：不能早于今天",
+        ));
+    }
+    let ids = if r.assignee_ids.is_empty() {
+        vec![auth.user.id]
+    } else {
+        r.assignee_ids.clone()
+    };
+    if ids.len() > 5 {
+        errors.push(FieldError::out_of_range("assignee_ids", 1.0, 5.0));
+    }
+    let mut assignees = Vec::new();
+    for (i, id) in ids.iter().enumerate().take(5) {
+        match state.store.user(*id).await? {
+            Some(u) if u.role != Role::Viewer => {
+                let level = match u.role {
+                    Role::Director => AssigneeLevel::Director,
+                    Role::Leader | Role::Admin => AssigneeLevel::Leader,
+                    _ => AssigneeLevel::AccountManager,
+                };
+                assignees.push((u.id, level));
+            }
+            _ => errors.push(FieldError::not_found(&format!("assignee_ids[{i}]"))),
+        }
+    }
+    errors.into_result(())?;
+    let task = store::tasks::NewTask {
+        id: Uuid::now_v7(),
+        kind: r.kind,
+        source: TaskSource::Manual,
+        client_id: r.client_id,
+        title: r.title.trim().to_owned(),
+        title_en: r.title.trim().to_owned(),
+        detail: r.detail.trim().to_owned(),
+        detail_en: r.detail.trim().to_owned(),
+        due_date: r.due_date,
+        tier: None,
+        document_id: None,
+        dedupe_key: None,
+        assignees,
+        created_at: now,
+    };
+    let entry = meta.entry(
+        &auth,
+        now,
+        AuditAction::Create,
+        "task",
+        Some(task.id),
+        vec![FieldChange {
+            field: "task".to_owned(),
+            before: serde_json::Value::Null,
+            after: serde_json::to_value(&r).unwrap_or_default(),
+        }],
+    );
+    state
+        .store
+        .create_tasks(std::slice::from_ref(&task), Some(&entry))
+        .await?;
+    let tree = state.store.org_tree().await?;
+    let created = state
+        .store
+        .task(
+            task.id,
+            &auth.scope(&tree),
+            Some(auth.user.id),
+            now.date_naive(),
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Created().json(created))
 }

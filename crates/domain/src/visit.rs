@@ -1,0 +1,231 @@
+//! Visits as they are stored and shown: the check-in with its assessment and record, the
+//! review comments, the day's route of the phone page, and who may review whom (§2.5).
+
+use crate::checkin::{CheckInAssessment, VisitRecord};
+use crate::classification::ClientClass;
+use crate::geo::GeoPoint;
+use crate::org::Role;
+use crate::task::Task;
+use crate::validation::{check_text, FieldError, ValidationErrors};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A recorded visit (check-in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Visit {
+    /// Identifier.
+    pub id: Uuid,
+    /// The phone's key for this check-in.
+    pub idempotency_key: String,
+    /// The client visited.
+    pub client_id: Uuid,
+    /// Its name.
+    pub client_name: String,
+    /// The task it answers.
+    pub task_id: Option<Uuid>,
+    /// Who checked in.
+    pub user_id: Uuid,
+    /// Their name.
+    pub user_name: String,
+    /// The phone's clock at the check-in.
+    pub device_time: DateTime<Utc>,
+    /// The phone's clock when it sent it.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When the server received it.
+    pub received_at: DateTime<Utc>,
+    /// Reported position (WGS-84).
+    pub position: GeoPoint,
+    /// Reported accuracy, metres.
+    pub accuracy_m: f64,
+    /// Distance, verdict and clock check.
+    pub assessment: CheckInAssessment,
+    /// The visit record.
+    pub record: VisitRecord,
+    /// Photos.
+    pub photo_ids: Vec<Uuid>,
+    /// When it was first reviewed.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Review comments, oldest first.
+    pub comments: Vec<VisitComment>,
+}
+
+/// A reviewer's comment on a visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitComment {
+    /// Identifier.
+    pub id: Uuid,
+    /// The visit.
+    pub visit_id: Uuid,
+    /// Who wrote it.
+    pub author_id: Uuid,
+    /// Their name.
+    pub author_name: String,
+    /// The comment.
+    pub body: String,
+    /// The follow-up task it raised.
+    pub follow_up_task_id: Option<Uuid>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of visits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitPage {
+    /// Rows, newest first.
+    pub items: Vec<Visit>,
+    /// Matching rows over all pages.
+    pub total: u64,
+    /// Page, from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+}
+
+/// A follow-up a comment asks for: a task for the visit's author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpRequest {
+    /// What to do (1–300 characters).
+    pub title: String,
+    /// By when (today or later).
+    pub due_date: NaiveDate,
+}
+
+/// A review comment as submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewVisitComment {
+    /// The comment (1–2 000 characters).
+    pub body: String,
+    /// A follow-up task to raise.
+    #[serde(default)]
+    pub follow_up: Option<FollowUpRequest>,
+}
+
+impl NewVisitComment {
+    /// Field errors: the texts' lengths and a follow-up due in the past.
+    pub fn validate(&self, today: NaiveDate) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_text(&mut errors, "body", self.body.trim(), 2000);
+        if let Some(f) = &self.follow_up {
+            check_text(&mut errors, "follow_up.title", f.title.trim(), 300);
+            if f.due_date < today {
+                errors.push(FieldError::new(
+                    "follow_up.due_date",
+                    "out_of_range",
+                    "follow_up.due_date: must be today or later",
+                    "follow_up.due_date：不能早于今天",
+                ));
+            }
+        }
+        errors.into_result(())
+    }
+}
+
+/// Whether someone with `reviewer` role reviews visits made by someone with `author` role:
+/// directors review account managers, leaders review directors (and account managers, whose
+/// directors they oversee); administrators review anyone.
+pub fn may_review(reviewer: Role, author: Role) -> bool {
+    match reviewer {
+        Role::Admin => true,
+        Role::Leader => matches!(author, Role::Director | Role::AccountManager),
+        Role::Director => author == Role::AccountManager,
+        Role::AccountManager | Role::Viewer => false,
+    }
+}
+
+/// An uploaded visit photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhotoUploaded {
+    /// Identifier, to list in the check-in's `photo_ids`.
+    pub id: Uuid,
+    /// `image/jpeg` or `image/png` (from the bytes).
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// The client of a stop on the day's route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StopClient {
+    /// Identifier.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Registered location.
+    pub location: Option<GeoPoint>,
+    /// Current dynamic class.
+    pub class: Option<ClientClass>,
+}
+
+/// One stop of the day's route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteStop {
+    /// Position in the route, from 1.
+    pub order: u32,
+    /// The visit task.
+    pub task: Task,
+    /// The client.
+    pub client: StopClient,
+    /// Distance from the previous stop (or the base), metres; `None` without locations.
+    pub leg_m: Option<f64>,
+}
+
+/// The signed-in user's visits for the day, as a route from their base.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TodayRoute {
+    /// The day.
+    pub date: NaiveDate,
+    /// Where the route starts.
+    pub base: Option<GeoPoint>,
+    /// Stops in route order (stops without a location last).
+    pub stops: Vec<RouteStop>,
+    /// Total length of the legs, metres.
+    pub route_length_m: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reviewers_are_one_level_up() {
+        assert!(may_review(Role::Director, Role::AccountManager));
+        assert!(may_review(Role::Leader, Role::Director));
+        assert!(!may_review(Role::Director, Role::Director));
+        assert!(!may_review(Role::AccountManager, Role::AccountManager));
+        assert!(!may_review(Role::Viewer, Role::AccountManager));
+    }
+
+    #[test]
+    fn a_comment_needs_a_body_and_a_follow_up_a_future_date() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let bad = NewVisitComment {
+            body: "  ".into(),
+            follow_up: Some(FollowUpRequest {
+                title: "复核价格".into(),
+                due_date: today.pred_opt().unwrap(),
+            }),
+        };
+        let fields: Vec<String> = bad
+            .validate(today)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["body", "follow_up.due_date"]);
+    }
+}
