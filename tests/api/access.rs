@@ -102,6 +102,8 @@ fn rule(route: &str) -> Option<Rule> {
         "GET /api/v1/visits" | "GET /api/v1/visits/today" => SignedIn,
         "GET /api/v1/visits/{id}" | "GET /api/v1/visits/photos/{id}" => ClientRead,
         "POST /api/v1/visits/{id}/comments" => ReviewWrite,
+        "POST /api/v1/plans/generate" => Reviewer,
+        "GET /api/v1/plans/coverage" => SignedIn,
         _ => return None,
     })
 }

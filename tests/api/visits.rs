@@ -463,3 +463,160 @@ async fn the_day_is_a_route_and_reviews_close_tasks_or_raise_follow_ups(app: &Te
     assert_eq!(raised["assignees"][0]["user_id"], manager_id.as_str());
 }
 db_test!(the_day_is_a_route_and_reviews_close_tasks_or_raise_follow_ups);
+
+async fn run_dynamic_visits(app: &TestApp) -> Value {
+    let response = app
+        .post_json(
+            "/api/v1/jobs/dynamic_visits/run",
+            &app.token("admin").await,
+            &json!({"as_of": today().to_string()}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("report")
+}
+
+async fn the_weekly_dynamic_visits_reach_every_losing_client_once(app: &TestApp) {
+    let clock = now();
+    api::intel::recompute_with_history(&app.store, today(), 2, clock)
+        .await
+        .expect("recompute");
+    let admin = app.token("admin").await;
+    let mut losing = 0;
+    for class in ["declining", "at_risk", "churned", "prospect"] {
+        losing += app
+            .get_json(
+                &format!("/api/v1/analytics/classification?class={class}&per_page=1"),
+                &admin,
+            )
+            .await["total"]
+            .as_u64()
+            .expect("total");
+    }
+    assert!(losing > 0);
+    let first = run_dynamic_visits(app).await;
+    assert_eq!(first["examined"].as_u64(), Some(losing));
+    assert_eq!(first["created"].as_u64(), Some(losing));
+    // A second run the same week raises nothing: each client has its open task.
+    let second = run_dynamic_visits(app).await;
+    assert_eq!(second["created"], 0);
+    let tasks = app
+        .get_json("/api/v1/tasks?kind=visit&per_page=200", &admin)
+        .await;
+    assert_eq!(tasks["total"].as_u64(), Some(losing));
+    let items = tasks["items"].as_array().expect("tasks");
+    // Due by Friday of the week (2026-11-20 is a Friday), with the class reasons as detail.
+    assert!(items.iter().all(|t| t["due_date"] == today().to_string()));
+    assert!(items.iter().all(
+        |t| t["source"] == "dynamic_class" && !t["detail"].as_str().expect("detail").is_empty()
+    ));
+    assert!(items.iter().all(|t| t["assignees"]
+        .as_array()
+        .expect("assignees")
+        .iter()
+        .any(|a| a["level"] == "account_manager")));
+}
+db_test!(the_weekly_dynamic_visits_reach_every_losing_client_once);
+
+async fn half_year_plans_cover_every_client_once_and_keep_what_is_done(app: &TestApp) {
+    let director = app.token("director").await;
+    let manager = app.token("manager").await;
+    let manager_id = me(app, &manager).await;
+    // A visit already made this half-year covers its client.
+    let (client, lat, lon) = located_client(app, &manager).await;
+    let visited = app
+        .post_json(
+            "/api/v1/visits",
+            &manager,
+            &check_in(&client, None, "k-plan", lat, lon),
+        )
+        .await;
+    assert_eq!(visited.status(), 201);
+    let before = app
+        .get_json("/api/v1/plans/coverage?half_year=2026-h2", &director)
+        .await;
+    let due = before["total"]["due"].as_u64().expect("due");
+    assert!(due > 0);
+    assert_eq!(before["total"]["covered"], 1);
+    let mine = before["assignees"]
+        .as_array()
+        .expect("assignees")
+        .iter()
+        .find(|a| a["id"] == manager_id.as_str())
+        .expect("the manager")
+        .clone();
+    assert_eq!(mine["covered"], 1);
+
+    let bad = app
+        .post_json(
+            "/api/v1/plans/generate",
+            &director,
+            &json!({"half_year": "2026-h3", "capacity_per_week": 0}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(
+        app.post_json(
+            "/api/v1/plans/generate",
+            &manager,
+            &json!({"half_year": "2026-h2"})
+        )
+        .await
+        .status(),
+        403
+    );
+    let plan = app
+        .post_json(
+            "/api/v1/plans/generate",
+            &director,
+            &json!({"half_year": "2026-h2"}),
+        )
+        .await;
+    assert_eq!(plan.status(), 200);
+    let plan: Value = plan.json().await.expect("report");
+    assert_eq!(plan["clients_due"].as_u64(), Some(due));
+    assert_eq!(plan["covered"], 1);
+    let created = plan["created"].as_u64().expect("created");
+    let unplanned = plan["unplanned"].as_u64().expect("unplanned");
+    assert_eq!(created + unplanned + 1, due, "{plan}");
+    // Planning again keeps the dated tasks and creates nothing.
+    let again: Value = app
+        .post_json(
+            "/api/v1/plans/generate",
+            &director,
+            &json!({"half_year": "2026-h2"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("report");
+    assert_eq!(again["created"], 0);
+    assert_eq!(again["kept"].as_u64(), Some(created));
+    // The manager's plan tasks: one per client not yet visited, dated on weekdays from today,
+    // never above 15 a week.
+    let tasks = app
+        .get_json("/api/v1/tasks?mine=true&kind=visit&per_page=200", &manager)
+        .await;
+    let items = tasks["items"].as_array().expect("tasks");
+    let planned: Vec<&Value> = items
+        .iter()
+        .filter(|t| t["source"] == "coverage_plan")
+        .collect();
+    assert_eq!(planned.len() as u64, mine["due"].as_u64().expect("due") - 1);
+    assert!(planned.iter().all(|t| t["client_id"] != client.as_str()));
+    let mut per_week: std::collections::HashMap<chrono::NaiveDate, u32> = Default::default();
+    for t in &planned {
+        let day: chrono::NaiveDate = t["due_date"].as_str().expect("date").parse().expect("date");
+        assert!(day >= today());
+        use chrono::Datelike;
+        assert!(
+            day.weekday().num_days_from_monday() < 5,
+            "{day} is a weekday"
+        );
+        *per_week
+            .entry(day - TimeDelta::days(i64::from(day.weekday().num_days_from_monday())))
+            .or_default() += 1;
+    }
+    assert!(per_week.values().all(|n| *n <= 15));
+}
+db_test!(half_year_plans_cover_every_client_once_and_keep_what_is_done);

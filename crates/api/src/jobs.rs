@@ -16,7 +16,10 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use uuid::Uuid;
 
 /// Names of the jobs that can be run on demand.
-pub const JOBS: &[&str] = &[EXPIRY_ALERTS, RECOMPUTE_INTEL];
+pub const JOBS: &[&str] = &[EXPIRY_ALERTS, RECOMPUTE_INTEL, DYNAMIC_VISITS];
+
+/// The weekly visit tasks for declining, at-risk and churned clients and prospects.
+pub const DYNAMIC_VISITS: &str = "dynamic_visits";
 
 /// The nightly recompute of grades, classes and P(alive).
 pub const RECOMPUTE_INTEL: &str = "recompute_intel";
@@ -37,6 +40,7 @@ pub async fn run_job(
     match name {
         EXPIRY_ALERTS => Some(expiry_alerts(store, as_of, now).await),
         RECOMPUTE_INTEL => Some(recompute_intel(store, as_of, now).await),
+        DYNAMIC_VISITS => Some(dynamic_visits(store, as_of, now).await),
         _ => None,
     }
 }
@@ -143,16 +147,24 @@ impl Supervisors {
         facts: &ClientArchiveFacts,
         levels: &[AssigneeLevel],
     ) -> Vec<(Uuid, AssigneeLevel)> {
+        self.people(facts.org_unit_id, facts.account_manager_id, levels)
+    }
+
+    /// The people at `levels` for a client of `unit` managed by `account_manager`.
+    fn people(
+        &self,
+        unit: Uuid,
+        account_manager: Uuid,
+        levels: &[AssigneeLevel],
+    ) -> Vec<(Uuid, AssigneeLevel)> {
         levels
             .iter()
             .filter_map(|level| match level {
-                AssigneeLevel::AccountManager => Some((facts.account_manager_id, *level)),
-                AssigneeLevel::Director => {
-                    self.nearest(facts.org_unit_id, *level).map(|u| (u, *level))
-                }
+                AssigneeLevel::AccountManager => Some((account_manager, *level)),
+                AssigneeLevel::Director => self.nearest(unit, *level).map(|u| (u, *level)),
                 // The leader in charge of the client's city, else the province's.
                 AssigneeLevel::Leader => self
-                    .nearest(self.city_of(facts.org_unit_id), *level)
+                    .nearest(self.city_of(unit), *level)
                     .map(|u| (u, *level)),
             })
             .collect()
@@ -313,12 +325,84 @@ pub async fn expiry_alerts(
     Ok(report)
 }
 
+/// The weekly dynamic visits (DESIGN §2.4): every declining, at-risk, churned and prospect
+/// client gets one open visit task due by Friday of the week of `as_of`, unless it has one
+/// active already; the classification sentence is the task's detail, and the expected volume
+/// at risk orders the run (and is in the title).
+pub async fn dynamic_visits(
+    store: &Store,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<JobReport, StoreError> {
+    use chrono::Datelike;
+    use domain::visit::{dynamic_visit_key, dynamic_visit_levels};
+    let started = Instant::now();
+    let supervisors = Supervisors::load(store).await?;
+    let candidates = store.dynamic_visit_candidates().await?;
+    let friday = as_of
+        + chrono::TimeDelta::days((4 - i64::from(as_of.weekday().num_days_from_monday())).max(0));
+    let tasks: Vec<NewTask> = candidates
+        .iter()
+        .map(|c| {
+            let levels = dynamic_visit_levels(c.class, c.grade_a, c.key_client);
+            let at_risk = (c.volume_at_risk_t * 10.0).round() / 10.0;
+            NewTask {
+                id: Uuid::now_v7(),
+                kind: TaskKind::Visit,
+                source: TaskSource::DynamicClass,
+                client_id: c.client_id,
+                title: if at_risk > 0.0 {
+                    format!("{}客户走访（预计风险量 {at_risk} 吨）", c.class.label_zh())
+                } else {
+                    format!("{}客户走访", c.class.label_zh())
+                },
+                title_en: if at_risk > 0.0 {
+                    format!(
+                        "Visit {} client ({at_risk} t expected at risk)",
+                        c.class.label_en().to_lowercase()
+                    )
+                } else {
+                    format!("Visit {} client", c.class.label_en().to_lowercase())
+                },
+                detail: c.sentence_zh.clone(),
+                detail_en: c.sentence_en.clone(),
+                due_date: friday,
+                tier: None,
+                document_id: None,
+                dedupe_key: Some(dynamic_visit_key(c.client_id)),
+                assignees: supervisors.people(c.org_unit_id, c.account_manager_id, &levels),
+                created_at: now,
+            }
+        })
+        .collect();
+    let mut report = JobReport {
+        job: DYNAMIC_VISITS.to_owned(),
+        as_of: Some(as_of),
+        examined: candidates.len() as u64,
+        ..JobReport::default()
+    };
+    for chunk in tasks.chunks(PAGE as usize) {
+        report.created += store.create_tasks(chunk, None).await?;
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(
+        job = DYNAMIC_VISITS,
+        %as_of,
+        examined = report.examined,
+        created = report.created,
+        elapsed_ms = report.elapsed_ms,
+        "job finished"
+    );
+    Ok(report)
+}
+
 /// Starts the scheduler: the intelligence recompute nightly at 01:30 and the expiry alerts
 /// daily at 02:00 China time (17:30 and 18:00 UTC). A failing run is logged and the server
 /// carries on.
 pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
     let state_for_recompute = state.clone();
+    let visits_state = state.clone();
     let job = Job::new_async("0 0 18 * * *", move |_id, _scheduler| {
         let state = state.clone();
         Box::pin(async move {
@@ -339,6 +423,18 @@ pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
             let today = (now + chrono::TimeDelta::hours(8)).date_naive();
             if let Err(e) = recompute_intel(&state.store, today, now).await {
                 tracing::error!(job = RECOMPUTE_INTEL, error = %e, "job failed");
+            }
+        })
+    })?;
+    scheduler.add(job).await?;
+    // Monday 06:00 China time (Sunday 22:00 UTC): the week's dynamic visits.
+    let job = Job::new_async("0 0 22 * * Sun", move |_id, _scheduler| {
+        let state = visits_state.clone();
+        Box::pin(async move {
+            let now = state.clock.now();
+            let today = (now + chrono::TimeDelta::hours(8)).date_naive();
+            if let Err(e) = dynamic_visits(&state.store, today, now).await {
+                tracing::error!(job = DYNAMIC_VISITS, error = %e, "job failed");
             }
         })
     })?;

@@ -196,9 +196,127 @@ pub struct TodayRoute {
     pub route_length_m: f64,
 }
 
+/// What to plan: a half-year for the account managers in the caller's scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// `2026-h1` or `2026-h2`.
+    pub half_year: String,
+    /// Nothing new is dated before this day (default today).
+    #[serde(default)]
+    pub start: Option<NaiveDate>,
+    /// Visits per assignee and week (1–50, default 15).
+    #[serde(default)]
+    pub capacity_per_week: Option<u32>,
+}
+
+/// What a plan run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanReport {
+    /// The half-year.
+    pub half_year: String,
+    /// Account managers planned.
+    pub assignees: u64,
+    /// Clients due (all their clients).
+    pub clients_due: u64,
+    /// Already visited this half-year.
+    pub covered: u64,
+    /// Plan tasks already dated and kept.
+    pub kept: u64,
+    /// Plan tasks created now.
+    pub created: u64,
+    /// Clients that did not fit under the weekly capacity before the half-year ends.
+    pub unplanned: u64,
+    /// Time taken, ms.
+    pub elapsed_ms: u64,
+}
+
+/// Coverage of one account manager or org unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageRow {
+    /// The account manager or unit.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Clients due.
+    pub due: u64,
+    /// Visited by their account manager this half-year.
+    pub covered: u64,
+    /// covered ÷ due, percent (one decimal; 100 when nothing is due).
+    pub percent: f64,
+}
+
+/// Half-year coverage (§2.4: every client visited by its account manager once a half-year).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageReport {
+    /// The half-year.
+    pub half_year: String,
+    /// Over the caller's scope.
+    pub total: CoverageRow,
+    /// Per account manager, lowest coverage first.
+    pub assignees: Vec<CoverageRow>,
+    /// Per org unit (county), lowest coverage first.
+    pub units: Vec<CoverageRow>,
+}
+
+/// The classes that get a weekly visit task (§2.4): clients losing volume and prospects.
+pub fn needs_dynamic_visit(class: ClientClass) -> bool {
+    matches!(
+        class,
+        ClientClass::Declining | ClientClass::AtRisk | ClientClass::Churned | ClientClass::Prospect
+    )
+}
+
+/// Who holds a weekly dynamic visit task (§2.4): always the account manager; also the
+/// director for grade-A and key clients; also the leader for key clients that churned.
+pub fn dynamic_visit_levels(
+    class: ClientClass,
+    grade_a: bool,
+    key_client: bool,
+) -> Vec<crate::task::AssigneeLevel> {
+    use crate::task::AssigneeLevel;
+    let mut levels = vec![AssigneeLevel::AccountManager];
+    if grade_a || key_client {
+        levels.push(AssigneeLevel::Director);
+    }
+    if key_client && class == ClientClass::Churned {
+        levels.push(AssigneeLevel::Leader);
+    }
+    levels
+}
+
+/// The dedupe key of a client's weekly dynamic visit: one active task per client.
+pub fn dynamic_visit_key(client_id: Uuid) -> String {
+    format!("dynamic_visit:{client_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dynamic_visits_go_up_the_hierarchy_for_the_clients_that_matter() {
+        use crate::task::AssigneeLevel::*;
+        assert_eq!(
+            dynamic_visit_levels(ClientClass::Declining, false, false),
+            [AccountManager]
+        );
+        assert_eq!(
+            dynamic_visit_levels(ClientClass::AtRisk, true, false),
+            [AccountManager, Director]
+        );
+        assert_eq!(
+            dynamic_visit_levels(ClientClass::Churned, false, true),
+            [AccountManager, Director, Leader]
+        );
+        assert!(needs_dynamic_visit(ClientClass::Prospect));
+        assert!(!needs_dynamic_visit(ClientClass::Stable));
+        assert!(!needs_dynamic_visit(ClientClass::Returning));
+    }
 
     #[test]
     fn reviewers_are_one_level_up() {

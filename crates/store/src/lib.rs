@@ -12,6 +12,7 @@ pub mod gauges;
 pub mod ingest;
 pub mod intel;
 mod org;
+pub mod plans;
 pub mod rules;
 mod sales;
 mod session_cache;

@@ -105,6 +105,29 @@ pub struct VisitFilter {
     pub per_page: u64,
 }
 
+/// A client the weekly dynamic-visit job considers.
+#[derive(Debug, Clone)]
+pub struct DynamicVisitCandidate {
+    /// The client.
+    pub client_id: Uuid,
+    /// Its org unit.
+    pub org_unit_id: Uuid,
+    /// Its account manager.
+    pub account_manager_id: Uuid,
+    /// Class.
+    pub class: domain::classification::ClientClass,
+    /// Grade A.
+    pub grade_a: bool,
+    /// Key client.
+    pub key_client: bool,
+    /// The class sentence, Chinese.
+    pub sentence_zh: String,
+    /// The class sentence, English.
+    pub sentence_en: String,
+    /// Expected volume at risk, tonnes.
+    pub volume_at_risk_t: f64,
+}
+
 /// A visit's author and task, for a review.
 #[derive(Debug, Clone)]
 pub struct VisitForReview {
@@ -672,6 +695,39 @@ impl Store {
             out.insert(client.id, client);
         }
         Ok(out)
+    }
+
+    /// Every client whose current class gets a weekly visit (declining, at risk, churned,
+    /// prospect), most expected volume at risk first.
+    pub async fn dynamic_visit_candidates(&self) -> Result<Vec<DynamicVisitCandidate>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT i.client_id, c.org_unit_id, c.account_manager_id, i.class, i.grade, \
+             i.key_client, i.sentence_zh, i.sentence_en, i.volume_at_risk_t FROM client_intel i \
+             JOIN clients c ON c.id = i.client_id \
+             WHERE i.class IN ('declining', 'at_risk', 'churned', 'prospect') \
+             ORDER BY i.volume_at_risk_t DESC, i.client_id",
+        );
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|r| {
+                let class: String = r.try_get_by_index(3)?;
+                let grade: Option<String> = r.try_get_by_index(4)?;
+                Ok(DynamicVisitCandidate {
+                    client_id: r.try_get_by_index(0)?,
+                    org_unit_id: r.try_get_by_index(1)?,
+                    account_manager_id: r.try_get_by_index(2)?,
+                    class: from_code(&class, "class")?,
+                    grade_a: grade.as_deref() == Some("A"),
+                    key_client: r.try_get_by_index(5)?,
+                    sentence_zh: r.try_get_by_index(6)?,
+                    sentence_en: r.try_get_by_index(7)?,
+                    volume_at_risk_t: r.try_get_by_index(8)?,
+                })
+            })
+            .collect()
     }
 
     /// A user's base (where their routes start): their org unit's office, if set.

@@ -13,6 +13,7 @@ pub mod gauges;
 pub mod health;
 pub mod imports;
 pub mod org;
+pub mod plans;
 pub mod rules;
 pub mod sales;
 pub mod sso;
@@ -59,5 +60,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(gauges::configure)
         .configure(imports::configure)
         .configure(rules::configure)
-        .configure(visits::configure);
+        .configure(visits::configure)
+        .configure(plans::configure);
 }

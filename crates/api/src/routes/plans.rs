@@ -1,0 +1,351 @@
+//! Half-year coverage plans (DESIGN §2.4): every client of every account manager in the
+//! caller's scope spread over the weeks under a weekly capacity, grade A and at-risk clients
+//! first, nearby clients in the same week, each day routed from the unit's base; and the
+//! coverage figures per account manager and org unit.
+
+use crate::audit::RequestMeta;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::guard::Reviewer;
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use domain::audit::{AuditAction, FieldChange};
+use domain::planning::{
+    coverage, plan_half_year, DatedTask, DoneVisit, DueClient, HalfYear, PlanningInput,
+    PlanningRules,
+};
+use domain::task::{AssigneeLevel, TaskKind, TaskSource};
+use domain::visit::{CoverageReport, CoverageRow, PlanReport, PlanRequest};
+use domain::{FieldError, ValidationErrors};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+use store::plans::{coverage_key_prefix, PlanningClient};
+use store::tasks::NewTask;
+use utoipa::{IntoParams, OpenApi};
+use uuid::Uuid;
+
+type Problem = domain::error::Problem;
+
+/// The routes of this module, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(generate_plans, coverage_report),
+    tags((name = "plans", description = "Half-year coverage plans and coverage"))
+)]
+pub struct Api;
+
+/// Registers the routes of this module.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(generate_plans).service(coverage_report);
+}
+
+fn parse_half(errors: &mut ValidationErrors, code: &str) -> Option<HalfYear> {
+    let half = HalfYear::parse(code.trim());
+    if half.is_none() {
+        errors.push(FieldError::invalid_value(
+            "half_year",
+            "a half-year such as 2026-h1 or 2026-h2",
+            "半年度格式如 2026-h1 或 2026-h2",
+        ));
+    }
+    half
+}
+
+/// Plans the half-year for every account manager in the caller's scope (directors: their
+/// unit; leaders and administrators: theirs). Re-planning keeps what is done (a visit by the
+/// account manager this half-year covers the client) and what is dated (the plan's open
+/// tasks stay on their days); only clients with neither get new tasks. The plan's visits are
+/// visit tasks (source `coverage_plan`) for the account manager, due on their planned day.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    request_body = PlanRequest,
+    responses(
+        (status = 200, body = PlanReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/generate")]
+pub async fn generate_plans(
+    Reviewer(auth): Reviewer,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: ValidJson<PlanRequest>,
+) -> ApiResult<HttpResponse> {
+    let started = Instant::now();
+    let r = body.0;
+    let now = state.clock.now();
+    let today = now.date_naive();
+    let mut errors = ValidationErrors::new();
+    let half = parse_half(&mut errors, &r.half_year);
+    let rules = PlanningRules {
+        capacity_per_week: r.capacity_per_week.unwrap_or(15),
+        ..PlanningRules::default()
+    };
+    if !(1..=50).contains(&rules.capacity_per_week) {
+        errors.push(FieldError::out_of_range("capacity_per_week", 1.0, 50.0));
+    }
+    let start = r.start.unwrap_or(today);
+    if start < today {
+        errors.push(FieldError::new(
+            "start",
+            "out_of_range",
+            "start: must be today or later",
+            "start：不能早于今天",
+        ));
+    }
+    if let Some(h) = half {
+        if h.last_day() < start {
+            errors.push(FieldError::new(
+                "half_year",
+                "out_of_range",
+                "half_year: already over",
+                "half_year：该半年度已结束",
+            ));
+        }
+    }
+    errors.into_result(())?;
+    let Some(half) = half else {
+        return Err(ApiError::NotFound);
+    };
+    let code = half.code();
+    let scope = auth.scope(&state.store.org_tree().await?);
+    let clients = state.store.planning_clients(&scope).await?;
+    let visits = state
+        .store
+        .visits_between(half.first_day(), half.last_day())
+        .await?;
+    let dated = state.store.coverage_tasks(&code).await?;
+    let done: HashSet<(Uuid, Uuid)> = visits.iter().map(|(c, u, _)| (*c, *u)).collect();
+    let done_days: HashMap<(Uuid, Uuid), chrono::NaiveDate> =
+        visits.iter().map(|(c, u, d)| ((*c, *u), *d)).collect();
+    let dated_by_client: HashMap<Uuid, (Uuid, chrono::NaiveDate)> = dated
+        .iter()
+        .map(|(task, client, day)| (*client, (*task, *day)))
+        .collect();
+    let mut by_manager: HashMap<Uuid, Vec<&PlanningClient>> = HashMap::new();
+    for c in &clients {
+        by_manager.entry(c.account_manager_id).or_default().push(c);
+    }
+    let mut bases: HashMap<Uuid, Option<domain::geo::GeoPoint>> = HashMap::new();
+    let mut report = PlanReport {
+        half_year: code.clone(),
+        assignees: by_manager.len() as u64,
+        clients_due: clients.len() as u64,
+        covered: 0,
+        kept: 0,
+        created: 0,
+        unplanned: 0,
+        elapsed_ms: 0,
+    };
+    let mut new_tasks = Vec::new();
+    let mut managers: Vec<Uuid> = by_manager.keys().copied().collect();
+    managers.sort();
+    for manager in managers {
+        let mine = &by_manager[&manager];
+        let base = match bases.get(&manager) {
+            Some(base) => *base,
+            None => {
+                let base = state.store.user_base(manager).await?;
+                bases.insert(manager, base);
+                base
+            }
+        };
+        let input = PlanningInput {
+            base,
+            half_year: half,
+            start,
+            due: mine
+                .iter()
+                .map(|c| DueClient {
+                    client_id: c.client_id,
+                    location: c.location,
+                    grade_a: c.grade_a,
+                    at_risk: c.at_risk,
+                    expected_volume_at_risk_t: c.volume_at_risk_t,
+                })
+                .collect(),
+            done: mine
+                .iter()
+                .filter_map(|c| {
+                    done_days.get(&(c.client_id, manager)).map(|day| DoneVisit {
+                        client_id: c.client_id,
+                        date: *day,
+                    })
+                })
+                .collect(),
+            dated: mine
+                .iter()
+                .filter_map(|c| {
+                    dated_by_client
+                        .get(&c.client_id)
+                        .map(|(task, day)| DatedTask {
+                            task_id: *task,
+                            client_id: c.client_id,
+                            date: *day,
+                            location: c.location,
+                        })
+                })
+                .collect(),
+            holidays: Vec::new(),
+        };
+        report.covered += mine
+            .iter()
+            .filter(|c| done.contains(&(c.client_id, manager)))
+            .count() as u64;
+        let plan = plan_half_year(&input, &rules);
+        report.unplanned += plan.unplanned.len() as u64;
+        for visit in &plan.visits {
+            if visit.kept || visit.task_id.is_some() {
+                report.kept += u64::from(visit.task_id.is_some());
+                continue;
+            }
+            new_tasks.push(NewTask {
+                id: Uuid::now_v7(),
+                kind: TaskKind::Visit,
+                source: TaskSource::CoveragePlan,
+                client_id: visit.client_id,
+                title: format!("半年走访计划（{}，第 {} 站）", code, visit.order),
+                title_en: format!("Half-year coverage visit ({code}, stop {})", visit.order),
+                detail: format!("计划日期 {}，所在周 {}", visit.date, visit.week),
+                detail_en: format!("Planned for {}, week of {}", visit.date, visit.week),
+                due_date: visit.date,
+                tier: None,
+                document_id: None,
+                dedupe_key: Some(format!("{}{}", coverage_key_prefix(&code), visit.client_id)),
+                assignees: vec![(manager, AssigneeLevel::AccountManager)],
+                created_at: now,
+            });
+        }
+    }
+    let entry = meta.entry(
+        &auth,
+        now,
+        AuditAction::Create,
+        "coverage_plan",
+        None,
+        vec![FieldChange {
+            field: "plan".to_owned(),
+            before: serde_json::Value::Null,
+            after: serde_json::json!({
+                "half_year": code,
+                "start": start,
+                "capacity_per_week": rules.capacity_per_week,
+                "tasks": new_tasks.len(),
+            }),
+        }],
+    );
+    report.created = state.store.create_tasks(&new_tasks, Some(&entry)).await?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Which half-year.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageParams {
+    /// `2026-h2` (default: the current half-year).
+    pub half_year: Option<String>,
+}
+
+/// Coverage of the half-year over the caller's scope: clients visited by their account
+/// manager at least once, per account manager and per org unit (live, from the visits).
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    params(CoverageParams),
+    responses(
+        (status = 200, body = CoverageReport),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/coverage")]
+pub async fn coverage_report(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    params: web::Query<CoverageParams>,
+) -> ApiResult<HttpResponse> {
+    let today = state.clock.now().date_naive();
+    let mut errors = ValidationErrors::new();
+    let half = match &params.half_year {
+        Some(code) => parse_half(&mut errors, code),
+        None => Some(HalfYear::of(today)),
+    };
+    errors.into_result(())?;
+    let Some(half) = half else {
+        return Err(ApiError::NotFound);
+    };
+    let scope = auth.scope(&state.store.org_tree().await?);
+    let clients = state.store.planning_clients(&scope).await?;
+    let visited: HashSet<(Uuid, Uuid)> = state
+        .store
+        .visits_between(half.first_day(), half.last_day())
+        .await?
+        .into_iter()
+        .map(|(c, u, _)| (c, u))
+        .collect();
+    let mut per_manager: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    let mut per_unit: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    let (mut due, mut covered) = (0u64, 0u64);
+    for c in &clients {
+        let hit = u64::from(visited.contains(&(c.client_id, c.account_manager_id)));
+        for (map, key) in [
+            (&mut per_manager, c.account_manager_id),
+            (&mut per_unit, c.org_unit_id),
+        ] {
+            let entry = map.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += hit;
+        }
+        due += 1;
+        covered += hit;
+    }
+    let units = state.store.org_units().await?;
+    let unit_names: HashMap<Uuid, String> = units.into_iter().map(|u| (u.id, u.name)).collect();
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    for id in per_manager.keys() {
+        if let Some(user) = state.store.user(*id).await? {
+            names.insert(*id, user.display_name);
+        }
+    }
+    let rows = |map: HashMap<Uuid, (u64, u64)>, names: &HashMap<Uuid, String>| {
+        let mut rows: Vec<CoverageRow> = map
+            .into_iter()
+            .map(|(id, (due, covered))| {
+                let figure = coverage(due, covered);
+                CoverageRow {
+                    id,
+                    name: names.get(&id).cloned().unwrap_or_default(),
+                    due: figure.due,
+                    covered: figure.covered,
+                    percent: figure.percent,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.percent.total_cmp(&b.percent).then(a.name.cmp(&b.name)));
+        rows
+    };
+    let total = coverage(due, covered);
+    Ok(HttpResponse::Ok().json(CoverageReport {
+        half_year: half.code(),
+        total: CoverageRow {
+            id: auth.user.org_unit_id,
+            name: unit_names
+                .get(&auth.user.org_unit_id)
+                .cloned()
+                .unwrap_or_default(),
+            due: total.due,
+            covered: total.covered,
+            percent: total.percent,
+        },
+        assignees: rows(per_manager, &names),
+        units: rows(per_unit, &unit_names),
+    }))
+}

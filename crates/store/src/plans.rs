@@ -1,0 +1,123 @@
+//! Inputs of the half-year coverage plans (DESIGN §2.4): the clients each account manager is
+//! due to visit with what orders them, the visits already made, and the plan tasks already
+//! dated.
+
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+use chrono::NaiveDate;
+use domain::geo::GeoPoint;
+use domain::org::DataScope;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+/// A client as the planner sees it.
+#[derive(Debug, Clone)]
+pub struct PlanningClient {
+    /// The client.
+    pub client_id: Uuid,
+    /// Its account manager.
+    pub account_manager_id: Uuid,
+    /// Its org unit.
+    pub org_unit_id: Uuid,
+    /// Registered location.
+    pub location: Option<GeoPoint>,
+    /// Grade A at the last recompute.
+    pub grade_a: bool,
+    /// Declining, at risk or churned at the last recompute.
+    pub at_risk: bool,
+    /// Expected volume at risk, tonnes.
+    pub volume_at_risk_t: f64,
+}
+
+/// The dedupe-key prefix of a half-year's coverage-plan tasks (`coverage:2026-h2:`).
+pub fn coverage_key_prefix(half_year_code: &str) -> String {
+    format!("coverage:{half_year_code}:")
+}
+
+impl Store {
+    /// Every client in `scope` with its planning figures, by account manager.
+    pub async fn planning_clients(
+        &self,
+        scope: &DataScope,
+    ) -> Result<Vec<PlanningClient>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT c.id, c.account_manager_id, c.org_unit_id, c.lat, c.lon, i.grade, i.class, \
+             i.volume_at_risk_t FROM clients c LEFT JOIN client_intel i ON i.client_id = c.id \
+             WHERE 1 = 1",
+        )
+        .scope("c", scope)
+        .push(" ORDER BY c.account_manager_id, c.id");
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|r| {
+                let (lat, lon): (Option<f64>, Option<f64>) =
+                    (r.try_get_by_index(3)?, r.try_get_by_index(4)?);
+                let grade: Option<String> = r.try_get_by_index(5)?;
+                let class: Option<String> = r.try_get_by_index(6)?;
+                Ok(PlanningClient {
+                    client_id: r.try_get_by_index(0)?,
+                    account_manager_id: r.try_get_by_index(1)?,
+                    org_unit_id: r.try_get_by_index(2)?,
+                    location: lat.zip(lon).map(|(lat, lon)| GeoPoint { lat, lon }),
+                    grade_a: grade.as_deref() == Some("A"),
+                    at_risk: matches!(class.as_deref(), Some("declining" | "at_risk" | "churned")),
+                    volume_at_risk_t: r.try_get_by_index::<Option<f64>>(7)?.unwrap_or(0.0),
+                })
+            })
+            .collect()
+    }
+
+    /// Visits received from `from` to `to` (inclusive days): (client, user, day).
+    pub async fn visits_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(Uuid, Uuid, NaiveDate)>, StoreError> {
+        let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let end = to.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc();
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT client_id, user_id, received_at FROM visits WHERE received_at >= ")
+            .bind(start)
+            .push(" AND received_at <= ")
+            .bind(end);
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|r| {
+                let at: chrono::DateTime<chrono::Utc> = r.try_get_by_index(2)?;
+                Ok((
+                    r.try_get_by_index(0)?,
+                    r.try_get_by_index(1)?,
+                    at.date_naive(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The active coverage-plan tasks of a half-year: (task, client, due date).
+    pub async fn coverage_tasks(
+        &self,
+        half_year_code: &str,
+    ) -> Result<Vec<(Uuid, Uuid, NaiveDate)>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT id, client_id, due_date FROM tasks WHERE dedupe_key LIKE ")
+            .bind(format!("{}%", coverage_key_prefix(half_year_code)))
+            .push(" AND status IN ('open', 'checked_in', 'reviewed')");
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get_by_index(0)?,
+                    r.try_get_by_index(1)?,
+                    r.try_get_by_index(2)?,
+                ))
+            })
+            .collect()
+    }
+}
