@@ -13,6 +13,7 @@ mod m20261202_000008_sales_intel;
 mod m20261202_000009_sales_cover;
 mod m20261202_000010_visits;
 mod m20261202_000011_intel_unit_counts;
+mod m20261203_000012_visit_sent_at;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_sales_cover::Migration),
             Box::new(m20261202_000010_visits::Migration),
             Box::new(m20261202_000011_intel_unit_counts::Migration),
+            Box::new(m20261203_000012_visit_sent_at::Migration),
         ]
     }
 }

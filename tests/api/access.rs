@@ -103,7 +103,9 @@ fn rule(route: &str) -> Option<Rule> {
         "GET /api/v1/visits/{id}" | "GET /api/v1/visits/photos/{id}" => ClientRead,
         "POST /api/v1/visits/{id}/comments" => ReviewWrite,
         "POST /api/v1/plans/generate" => Reviewer,
-        "GET /api/v1/plans/coverage" => SignedIn,
+        "GET /api/v1/plans/coverage"
+        | "GET /api/v1/analytics/effectiveness"
+        | "GET /api/v1/analytics/map" => SignedIn,
         _ => return None,
     })
 }

@@ -1,6 +1,6 @@
 use crate::clients::new_client;
 use crate::db_test;
-use crate::helpers::TestApp;
+use crate::helpers::{error_fields, TestApp};
 use serde_json::{json, Value};
 
 async fn problem(response: reqwest::Response, status: u16) -> Value {
@@ -78,12 +78,7 @@ async fn bad_bodies_get_field_level_problems_and_write_nothing(app: &TestApp) {
     bad["location"] = json!({ "lat": 95.0, "lon": 112.9 });
     let body = problem(app.post_json("/api/v1/clients", &token, &bad).await, 422).await;
     assert_eq!(body["code"], "validation_failed");
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
+    let fields: Vec<&str> = error_fields(&body);
     assert_eq!(fields, ["uscc", "location.lat", "contacts[0].phone"]);
     assert!(body["errors"][0]["message_zh"]
         .as_str()
@@ -150,12 +145,7 @@ async fn bad_paths_and_parameters_are_4xx_not_500(app: &TestApp) {
         422,
     )
     .await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
+    let fields: Vec<&str> = error_fields(&body);
     assert_eq!(fields, ["org_unit_id", "page"]);
     let body = problem(app.get("/api/v1/users?role=boss", &token).await, 422).await;
     assert_eq!(body["errors"][0]["field"], "role");

@@ -19,6 +19,16 @@ pub enum Backend {
 }
 
 /// The demo's last day of sales and the server's "now" in tests.
+/// The `field` of each entry in a problem's `errors`, in order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect()
+}
+
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
 }
@@ -107,6 +117,7 @@ pub async fn spawn_app_with_settings(
         files: store::files::FileStoreConfig::Local(dir.0.join("files")),
         max_upload_bytes: 2 * 1024 * 1024,
         run_jobs: false,
+        map_tile_url: None,
         sso: None,
     };
     customise(&mut settings);

@@ -3,7 +3,7 @@
 //! order arriving for a churned client making it a returning one.
 
 use crate::db_test;
-use crate::helpers::{today, TestApp};
+use crate::helpers::{error_fields, today, TestApp};
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
@@ -314,12 +314,7 @@ async fn a_new_intel_rule_set_is_versioned_checked_and_used_by_the_next_recomput
     let refused = app.put_json("/api/v1/rules/intel", &admin, &bad).await;
     assert_eq!(refused.status(), 422);
     let problem: Value = refused.json().await.expect("problem");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
+    let fields: Vec<&str> = error_fields(&problem);
     assert!(fields.contains(&"classification.window_days"), "{problem}");
     assert!(fields.contains(&"grading.key_volume_share"), "{problem}");
     assert!(problem["errors"][0]["message_zh"].is_string(), "{problem}");

@@ -10,6 +10,7 @@ mod bad_input;
 mod card_export;
 mod clients;
 mod documents;
+mod field;
 mod imports;
 mod intel;
 mod org_admin;

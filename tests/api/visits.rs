@@ -4,12 +4,12 @@
 
 use crate::db_test;
 use crate::documents::png;
-use crate::helpers::{now, today, TestApp};
+use crate::helpers::{error_fields, now, today, TestApp};
 use chrono::TimeDelta;
 use serde_json::{json, Value};
 
 /// A client of the manager's with a registered location, and its location.
-async fn located_client(app: &TestApp, manager: &str) -> (String, f64, f64) {
+pub async fn located_client(app: &TestApp, manager: &str) -> (String, f64, f64) {
     let list = app.get_json("/api/v1/clients?per_page=200", manager).await;
     for item in list["items"].as_array().expect("clients") {
         let id = item["id"].as_str().expect("id");
@@ -26,14 +26,14 @@ async fn located_client(app: &TestApp, manager: &str) -> (String, f64, f64) {
     panic!("the manager has no client with a location");
 }
 
-async fn me(app: &TestApp, token: &str) -> String {
+pub async fn me(app: &TestApp, token: &str) -> String {
     app.get_json("/api/v1/me", token).await["id"]
         .as_str()
         .expect("id")
         .to_owned()
 }
 
-async fn visit_task(app: &TestApp, token: &str, client: &str, assignee: &str) -> String {
+pub async fn visit_task(app: &TestApp, token: &str, client: &str, assignee: &str) -> String {
     let response = app
         .post_json(
             "/api/v1/tasks",
@@ -47,7 +47,7 @@ async fn visit_task(app: &TestApp, token: &str, client: &str, assignee: &str) ->
     task["id"].as_str().expect("id").to_owned()
 }
 
-fn check_in(client: &str, task: Option<&str>, key: &str, lat: f64, lon: f64) -> Value {
+pub fn check_in(client: &str, task: Option<&str>, key: &str, lat: f64, lon: f64) -> Value {
     json!({
         "client_id": client, "task_id": task, "idempotency_key": key,
         "device_time": now(), "position": {"lat": lat, "lon": lon}, "accuracy_m": 12.0,
@@ -153,12 +153,7 @@ async fn bad_check_ins_are_refused_field_by_field_and_store_nothing(app: &TestAp
     let response = app.post_json("/api/v1/visits", &manager, &bad).await;
     assert_eq!(response.status(), 422);
     let problem: Value = response.json().await.expect("problem");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
+    let fields: Vec<&str> = error_fields(&problem);
     for field in [
         "idempotency_key",
         "position.lat",
@@ -185,12 +180,7 @@ async fn bad_check_ins_are_refused_field_by_field_and_store_nothing(app: &TestAp
     let response = app.post_json("/api/v1/visits", &manager, &foreign).await;
     assert_eq!(response.status(), 422);
     let problem: Value = response.json().await.expect("problem");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
+    let fields: Vec<&str> = error_fields(&problem);
     assert_eq!(fields, ["task_id", "photo_ids[0]"]);
 
     // A client outside the manager's scope does not exist for them.

@@ -185,16 +185,24 @@ pub fn random_hex(bytes: usize) -> String {
     use rand::RngCore;
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&buffer)
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// SHA-256 of `text` in lower-case hex: how token, ticket and state secrets are stored (they
 /// are high-entropy random, so a fast hash is the right one).
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// A new integrator token secret: [`TOKEN_PREFIX`] and 32 random bytes, hex-encoded (256 bits:

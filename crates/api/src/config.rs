@@ -29,6 +29,9 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Whether this process runs the scheduled jobs (`YGJ_JOBS=off` turns them off).
     pub run_jobs: bool,
+    /// Map tile URL template for the visit map (`YGJ_MAP_TILE_URL`, e.g. an intranet
+    /// `https://tiles.example/{z}/{x}/{y}.png`); unset, the map draws points without tiles.
+    pub map_tile_url: Option<String>,
 }
 
 /// Why the settings could not be made.
@@ -138,6 +141,7 @@ impl Settings {
             files: files_from_env(&data_dir),
             max_upload_bytes: upload_limit()?,
             run_jobs: !matches!(var("YGJ_JOBS").as_deref(), Some("off" | "false" | "0")),
+            map_tile_url: var("YGJ_MAP_TILE_URL"),
             data_dir,
         })
     }

@@ -179,10 +179,7 @@ async fn demo_pages(
                 .write_to(&mut thumb, image::ImageFormat::Jpeg)?;
             let key = format!("demo/{}-p{page}.png", doc_type.code());
             let thumb_key = format!("demo/{}-p{page}.thumb.jpg", doc_type.code());
-            let sha: String = Sha256::digest(&png)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let sha = crate::auth::hex(&Sha256::digest(&png));
             let size = png.len() as i64;
             files.put(&key, png.into()).await?;
             files.put(&thumb_key, thumb.into_inner().into()).await?;

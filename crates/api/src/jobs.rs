@@ -7,7 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::archive::{expiry_tier, renew_task_levels, ClientArchiveFacts, DocumentFacts};
 use domain::archive::{DocumentType, ReviewState};
 use domain::org::{DataScope, OrgLevel, Role};
-use domain::task::{AssigneeLevel, JobReport, TaskKind, TaskSource};
+use domain::task::{
+    escalation_due, AssigneeLevel, JobReport, TaskKind, TaskSource, TaskStatus,
+    OVERDUE_ESCALATED_TIER,
+};
 use std::collections::HashMap;
 use std::time::Instant;
 use store::tasks::{renew_dedupe_key, Escalation, NewTask};
@@ -16,7 +19,15 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use uuid::Uuid;
 
 /// Names of the jobs that can be run on demand.
-pub const JOBS: &[&str] = &[EXPIRY_ALERTS, RECOMPUTE_INTEL, DYNAMIC_VISITS];
+pub const JOBS: &[&str] = &[
+    EXPIRY_ALERTS,
+    RECOMPUTE_INTEL,
+    DYNAMIC_VISITS,
+    OVERDUE_ESCALATION,
+];
+
+/// The daily escalation of visit and follow-up tasks overdue more than 7 days.
+pub const OVERDUE_ESCALATION: &str = "overdue_escalation";
 
 /// The weekly visit tasks for declining, at-risk and churned clients and prospects.
 pub const DYNAMIC_VISITS: &str = "dynamic_visits";
@@ -41,6 +52,7 @@ pub async fn run_job(
         EXPIRY_ALERTS => Some(expiry_alerts(store, as_of, now).await),
         RECOMPUTE_INTEL => Some(recompute_intel(store, as_of, now).await),
         DYNAMIC_VISITS => Some(dynamic_visits(store, as_of, now).await),
+        OVERDUE_ESCALATION => Some(overdue_escalation(store, as_of, now).await),
         _ => None,
     }
 }
@@ -396,49 +408,96 @@ pub async fn dynamic_visits(
     Ok(report)
 }
 
-/// Starts the scheduler: the intelligence recompute nightly at 01:30 and the expiry alerts
-/// daily at 02:00 China time (17:30 and 18:00 UTC). A failing run is logged and the server
-/// carries on.
+/// Escalates open visit and follow-up tasks overdue more than
+/// [`domain::task::ESCALATE_AFTER_OVERDUE_DAYS`] days one level (DESIGN §2.4): the nearest
+/// director (or, for a task a director holds, leader) above the client's unit joins the task,
+/// once (the task's tier records it).
+pub async fn overdue_escalation(
+    store: &Store,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<JobReport, StoreError> {
+    let started = Instant::now();
+    let supervisors = Supervisors::load(store).await?;
+    let overdue = store.overdue_open_tasks(as_of).await?;
+    let mut report = JobReport {
+        job: OVERDUE_ESCALATION.to_owned(),
+        as_of: Some(as_of),
+        examined: overdue.len() as u64,
+        ..JobReport::default()
+    };
+    let escalations: Vec<Escalation> = overdue
+        .iter()
+        .filter_map(|t| {
+            let level = escalation_due(
+                TaskStatus::Open,
+                t.due_date,
+                as_of,
+                t.tier.as_deref(),
+                &t.held,
+            )?;
+            let add: Vec<(Uuid, AssigneeLevel)> = supervisors
+                .nearest(t.org_unit_id, level)
+                .filter(|u| !t.users.contains(u))
+                .map(|u| (u, level))
+                .into_iter()
+                .collect();
+            // Marked escalated even when no one holds the level above, so it is tried once.
+            Some((t.id, Some(OVERDUE_ESCALATED_TIER.to_owned()), add))
+        })
+        .collect();
+    for chunk in escalations.chunks(PAGE as usize) {
+        store.apply_task_batch(&[], chunk, now).await?;
+        report.updated += chunk.len() as u64;
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(
+        job = OVERDUE_ESCALATION,
+        %as_of,
+        examined = report.examined,
+        updated = report.updated,
+        elapsed_ms = report.elapsed_ms,
+        "job finished"
+    );
+    Ok(report)
+}
+
+/// Starts the scheduler: the intelligence recompute nightly at 01:30, the expiry alerts daily
+/// at 02:00, the overdue escalation daily at 02:30 and the dynamic visits on Mondays at 06:00 China time. A failing run is logged and
+/// the server carries on.
 pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
-    let state_for_recompute = state.clone();
-    let visits_state = state.clone();
-    let job = Job::new_async("0 0 18 * * *", move |_id, _scheduler| {
+    // 02:00 China time (18:00 UTC).
+    schedule(&scheduler, &state, "0 0 18 * * *", EXPIRY_ALERTS).await?;
+    // 01:30 China time (17:30 UTC): after the ERP's evening sync.
+    schedule(&scheduler, &state, "0 30 17 * * *", RECOMPUTE_INTEL).await?;
+    // 02:30 China time (18:30 UTC).
+    schedule(&scheduler, &state, "0 30 18 * * *", OVERDUE_ESCALATION).await?;
+    // Monday 06:00 China time (Sunday 22:00 UTC): the week's dynamic visits.
+    schedule(&scheduler, &state, "0 0 22 * * Sun", DYNAMIC_VISITS).await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}
+
+/// Adds job `name` (one of [`JOBS`]) on the UTC `cron` schedule; each run takes the China-time
+/// date of its moment as its as-of date, and a failure is logged.
+async fn schedule(
+    scheduler: &JobScheduler,
+    state: &AppState,
+    cron: &str,
+    name: &'static str,
+) -> anyhow::Result<()> {
+    let state = state.clone();
+    let job = Job::new_async(cron, move |_id, _scheduler| {
         let state = state.clone();
         Box::pin(async move {
             let now = state.clock.now();
-            let today = (now + chrono::TimeDelta::hours(8)).date_naive();
-            if let Err(e) = expiry_alerts(&state.store, today, now).await {
-                tracing::error!(job = EXPIRY_ALERTS, error = %e, "job failed");
+            let today = domain::china_date(now);
+            if let Some(Err(e)) = run_job(&state.store, name, today, now).await {
+                tracing::error!(job = name, error = %e, "job failed");
             }
         })
     })?;
     scheduler.add(job).await?;
-    // 01:30 China time (17:30 UTC): after the ERP's evening sync.
-    let recompute_state = state_for_recompute;
-    let job = Job::new_async("0 30 17 * * *", move |_id, _scheduler| {
-        let state = recompute_state.clone();
-        Box::pin(async move {
-            let now = state.clock.now();
-            let today = (now + chrono::TimeDelta::hours(8)).date_naive();
-            if let Err(e) = recompute_intel(&state.store, today, now).await {
-                tracing::error!(job = RECOMPUTE_INTEL, error = %e, "job failed");
-            }
-        })
-    })?;
-    scheduler.add(job).await?;
-    // Monday 06:00 China time (Sunday 22:00 UTC): the week's dynamic visits.
-    let job = Job::new_async("0 0 22 * * Sun", move |_id, _scheduler| {
-        let state = visits_state.clone();
-        Box::pin(async move {
-            let now = state.clock.now();
-            let today = (now + chrono::TimeDelta::hours(8)).date_naive();
-            if let Err(e) = dynamic_visits(&state.store, today, now).await {
-                tracing::error!(job = DYNAMIC_VISITS, error = %e, "job failed");
-            }
-        })
-    })?;
-    scheduler.add(job).await?;
-    scheduler.start().await?;
-    Ok(scheduler)
+    Ok(())
 }

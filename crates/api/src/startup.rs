@@ -50,6 +50,7 @@ impl Application {
             sso,
             files: store::files::FileStore::open(&settings.files)?,
             max_upload_bytes: settings.max_upload_bytes,
+            map_tile_url: settings.map_tile_url.clone(),
         });
         let scheduler = if settings.run_jobs {
             Some(crate::jobs::start_scheduler(state.get_ref().clone()).await?)

@@ -26,4 +26,6 @@ pub struct AppState {
     pub files: store::files::FileStore,
     /// Largest accepted file in an upload, bytes.
     pub max_upload_bytes: usize,
+    /// Map tile URL template, if configured.
+    pub map_tile_url: Option<String>,
 }

@@ -68,6 +68,7 @@ pub mod client;
 pub mod clv;
 pub mod clv_cnbd;
 pub mod coords;
+pub mod effectiveness;
 pub mod error;
 pub mod export;
 pub mod gauge;
@@ -87,3 +88,9 @@ pub mod visit;
 
 pub use error::ErrorCode;
 pub use validation::{FieldError, ValidationErrors};
+
+/// The calendar day in China (UTC+8, no daylight saving) of a moment: the day the rules speak
+/// of ("visited on", "due by", a job's as-of date).
+pub fn china_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (at + chrono::TimeDelta::hours(8)).date_naive()
+}

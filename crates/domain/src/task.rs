@@ -46,6 +46,19 @@ labelled_enum! {
     }
 }
 
+impl AssigneeLevel {
+    /// The level a user of `role` holds tasks at: admins act as leaders, viewers (who hold no
+    /// tasks of their own) fall back to the account-manager level.
+    pub fn for_role(role: crate::org::Role) -> Self {
+        use crate::org::Role;
+        match role {
+            Role::Director => AssigneeLevel::Director,
+            Role::Leader | Role::Admin => AssigneeLevel::Leader,
+            Role::AccountManager | Role::Viewer => AssigneeLevel::AccountManager,
+        }
+    }
+}
+
 labelled_enum! {
     /// Why a task exists: the rule or action that raised it.
     TaskSource {
@@ -123,7 +136,8 @@ pub struct Task {
     pub status: TaskStatus,
     /// Open and past its due date on the day asked.
     pub overdue: bool,
-    /// Reminder tier for renew-document tasks (`days_60` … `expired`).
+    /// Reminder tier: for renew-document tasks `days_60` … `expired`; for a visit or
+    /// follow-up task escalated after being overdue, `escalated`.
     pub tier: Option<String>,
     /// For renew-document tasks: the document that is expiring.
     pub document_id: Option<Uuid>,
@@ -156,6 +170,51 @@ pub fn is_overdue(status: TaskStatus, due_date: NaiveDate, today: NaiveDate) -> 
     status == TaskStatus::Open && due_date < today
 }
 
+/// Days an open task may be overdue before it escalates one level (DESIGN §2.4).
+pub const ESCALATE_AFTER_OVERDUE_DAYS: i64 = 7;
+
+impl AssigneeLevel {
+    /// The level above this one; `None` for leaders.
+    pub fn above(self) -> Option<Self> {
+        match self {
+            AssigneeLevel::AccountManager => Some(AssigneeLevel::Director),
+            AssigneeLevel::Director => Some(AssigneeLevel::Leader),
+            AssigneeLevel::Leader => None,
+        }
+    }
+
+    /// Its height in the hierarchy: account manager 0, director 1, leader 2.
+    pub fn rank(self) -> u8 {
+        match self {
+            AssigneeLevel::AccountManager => 0,
+            AssigneeLevel::Director => 1,
+            AssigneeLevel::Leader => 2,
+        }
+    }
+}
+
+/// The tier an overdue visit or follow-up task carries once escalated.
+pub const OVERDUE_ESCALATED_TIER: &str = "escalated";
+
+/// The level an overdue task escalates to (DESIGN §2.4): once it is more than
+/// [`ESCALATE_AFTER_OVERDUE_DAYS`] days overdue, one level above the highest level it is held
+/// at (`held`, its assignees' levels) — once: a task already escalated (its `tier`) waits.
+pub fn escalation_due(
+    status: TaskStatus,
+    due_date: NaiveDate,
+    today: NaiveDate,
+    tier: Option<&str>,
+    held: &[AssigneeLevel],
+) -> Option<AssigneeLevel> {
+    if tier == Some(OVERDUE_ESCALATED_TIER)
+        || !is_overdue(status, due_date, today)
+        || (today - due_date).num_days() <= ESCALATE_AFTER_OVERDUE_DAYS
+    {
+        return None;
+    }
+    held.iter().copied().max_by_key(|l| l.rank())?.above()
+}
+
 /// What a job run did, for the on-demand action and the job log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -179,6 +238,44 @@ pub struct JobReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overdue_tasks_escalate_one_level_after_seven_days_once() {
+        use AssigneeLevel::*;
+        let due = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+        let open = TaskStatus::Open;
+        // 7 days overdue: not yet; 8: the director joins; once escalated, nothing more.
+        assert_eq!(
+            escalation_due(open, due, day(9), None, &[AccountManager]),
+            None
+        );
+        assert_eq!(
+            escalation_due(open, due, day(10), None, &[AccountManager]),
+            Some(Director)
+        );
+        assert_eq!(
+            escalation_due(
+                open,
+                due,
+                day(30),
+                Some(OVERDUE_ESCALATED_TIER),
+                &[AccountManager, Director]
+            ),
+            None
+        );
+        // A task a director already holds goes to the leader; a leader's has nowhere to go.
+        assert_eq!(
+            escalation_due(open, due, day(10), None, &[AccountManager, Director]),
+            Some(Leader)
+        );
+        assert_eq!(escalation_due(open, due, day(10), None, &[Leader]), None);
+        // Only open tasks: a checked-in one waits for its review, not for escalation.
+        assert_eq!(
+            escalation_due(TaskStatus::CheckedIn, due, day(20), None, &[AccountManager]),
+            None
+        );
+    }
 
     #[test]
     fn only_open_tasks_past_due_are_overdue() {

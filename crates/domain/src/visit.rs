@@ -263,6 +263,57 @@ pub struct CoverageReport {
     pub units: Vec<CoverageRow>,
 }
 
+/// A client on the map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MapClient {
+    /// The client.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Latitude (WGS-84).
+    pub lat: f64,
+    /// Longitude (WGS-84).
+    pub lon: f64,
+    /// Its class (`null` before the first recompute).
+    pub class: Option<ClientClass>,
+    /// Its grade.
+    pub grade: Option<String>,
+    /// Its org unit.
+    pub org_unit_id: Uuid,
+}
+
+/// A check-in on the map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MapVisit {
+    /// The visit.
+    pub id: Uuid,
+    /// Its client.
+    pub client_id: Uuid,
+    /// Reported latitude (WGS-84).
+    pub lat: f64,
+    /// Reported longitude (WGS-84).
+    pub lon: f64,
+    /// Verified or off site.
+    pub verdict: crate::checkin::CheckInVerdict,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+}
+
+/// The visit map: clients coloured by class and the recent check-ins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitMap {
+    /// The tile server's URL template (`{z}/{x}/{y}`), when one is configured; without it the
+    /// map draws the points on a plain background.
+    pub tile_url: Option<String>,
+    /// Clients in scope with a location.
+    pub clients: Vec<MapClient>,
+    /// Check-ins of the last 30 days (at most 5,000, newest first).
+    pub visits: Vec<MapVisit>,
+}
+
 /// The classes that get a weekly visit task (§2.4): clients losing volume and prospects.
 pub fn needs_dynamic_visit(class: ClientClass) -> bool {
     matches!(

@@ -7,6 +7,7 @@ mod demo;
 pub mod documents;
 pub mod entity;
 pub mod export;
+pub mod field;
 pub mod files;
 pub mod gauges;
 pub mod ingest;

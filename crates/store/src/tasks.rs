@@ -168,6 +168,10 @@ pub struct TaskFilter {
     pub active: bool,
     /// Only tasks due on or before this day.
     pub due_until: Option<NaiveDate>,
+    /// Only tasks due on or after this day.
+    pub due_from: Option<NaiveDate>,
+    /// Only tasks raised by this rule or action.
+    pub source: Option<TaskSource>,
     /// Page from 1.
     pub page: u64,
     /// Rows per page.
@@ -412,6 +416,12 @@ impl crate::Store {
         if let Some(until) = filter.due_until {
             select = select.filter(tasks::Column::DueDate.lte(until));
         }
+        if let Some(from) = filter.due_from {
+            select = select.filter(tasks::Column::DueDate.gte(from));
+        }
+        if let Some(source) = filter.source {
+            select = select.filter(tasks::Column::Source.eq(source.code()));
+        }
         let paginator = select
             .order_by_asc(tasks::Column::DueDate)
             .order_by_asc(tasks::Column::Id)
@@ -604,5 +614,69 @@ impl crate::Store {
         }
         txn.commit().await?;
         Ok(created)
+    }
+}
+
+/// An open task past due, with what escalation needs to know.
+#[derive(Debug, Clone)]
+pub struct OverdueTask {
+    /// The task.
+    pub id: Uuid,
+    /// Its due date.
+    pub due_date: NaiveDate,
+    /// Its tier (kept as it is).
+    pub tier: Option<String>,
+    /// The client's org unit.
+    pub org_unit_id: Uuid,
+    /// The levels of all its assignees now.
+    pub held: Vec<AssigneeLevel>,
+    /// Its assignees now.
+    pub users: Vec<Uuid>,
+}
+
+impl crate::Store {
+    /// Open visit and follow-up tasks due before `before` (renewal tasks escalate by their
+    /// expiry tiers instead), oldest due first.
+    pub async fn overdue_open_tasks(
+        &self,
+        before: NaiveDate,
+    ) -> Result<Vec<OverdueTask>, StoreError> {
+        let mut sql = crate::sql::Sql::new(self.backend());
+        sql.push(
+            "SELECT t.id, t.due_date, t.tier, c.org_unit_id, a.level, a.user_id \
+             FROM tasks t JOIN clients c ON c.id = t.client_id \
+             JOIN task_assignees a ON a.task_id = t.id WHERE t.status = ",
+        )
+        .bind(TaskStatus::Open.code())
+        .push(" AND t.kind <> ")
+        .bind(TaskKind::RenewDocument.code())
+        .push(" AND t.due_date < ")
+        .bind(before)
+        .push(" ORDER BY t.due_date, t.id");
+        let mut out: Vec<OverdueTask> = Vec::new();
+        for r in self.db.query_all(sql.build()).await? {
+            let id: Uuid = r.try_get_by_index(0)?;
+            let level: String = r.try_get_by_index(4)?;
+            let level: AssigneeLevel = from_code(&level, "assignee level")?;
+            let user: Uuid = r.try_get_by_index(5)?;
+            let task = match out.last_mut() {
+                Some(task) if task.id == id => task,
+                _ => {
+                    out.push(OverdueTask {
+                        id,
+                        due_date: r.try_get_by_index(1)?,
+                        tier: r.try_get_by_index(2)?,
+                        org_unit_id: r.try_get_by_index(3)?,
+                        held: Vec::new(),
+                        users: Vec::new(),
+                    });
+                    let last = out.len() - 1;
+                    &mut out[last]
+                }
+            };
+            task.held.push(level);
+            task.users.push(user);
+        }
+        Ok(out)
     }
 }

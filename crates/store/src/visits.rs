@@ -6,7 +6,7 @@ use crate::entity::{task_assignees, tasks};
 use crate::sql::Sql;
 use crate::tasks::{insert_tasks, NewTask};
 use crate::{from_code, to_json, Store, StoreError};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::audit::AuditEntry;
 use domain::checkin::{CheckInAssessment, VisitRecord};
 use domain::geo::GeoPoint;
@@ -146,7 +146,7 @@ pub struct VisitForReview {
 const VISIT_COLUMNS: &str = "v.id, v.idempotency_key, v.client_id, c.name, v.task_id, v.user_id, \
     u.display_name, v.device_time, v.received_at, v.lat, v.lon, v.accuracy_m, v.distance_m, \
     v.allowed_m, v.verdict, v.clock_skew_s, v.clock_flag, v.purpose, v.outcome, v.next_step, \
-    v.competitor_seen, v.price_gap, v.churn_reason, v.photo_ids, v.reviewed_at";
+    v.competitor_seen, v.price_gap, v.churn_reason, v.photo_ids, v.reviewed_at, v.sent_at";
 
 const VISIT_FROM: &str =
     " FROM visits v JOIN clients c ON c.id = v.client_id JOIN users u ON u.id = v.user_id";
@@ -164,7 +164,7 @@ fn visit_row(r: &QueryResult) -> Result<Visit, StoreError> {
         user_id: r.try_get_by_index(5)?,
         user_name: r.try_get_by_index(6)?,
         device_time: r.try_get_by_index(7)?,
-        sent_at: None,
+        sent_at: r.try_get_by_index(25)?,
         received_at: r.try_get_by_index(8)?,
         position: GeoPoint {
             lat: r.try_get_by_index(9)?,
@@ -302,8 +302,8 @@ impl Store {
         v: &NewVisit,
         audit: &AuditEntry,
     ) -> Result<VisitSaved, StoreError> {
-        if let Some(existing) = self.visit_by_key(v.user_id, &v.idempotency_key).await? {
-            return Ok(existing);
+        if let Some((id, request_hash)) = self.visit_by_key(v.user_id, &v.idempotency_key).await? {
+            return Ok(VisitSaved::Existing { id, request_hash });
         }
         let backend = self.backend();
         let txn = self.db.begin().await?;
@@ -335,6 +335,7 @@ impl Store {
                 "churn_reason",
                 "photo_ids",
                 "reviewed_at",
+                "sent_at",
             ],
             vec![
                 v.id.into(),
@@ -361,6 +362,7 @@ impl Store {
                 v.record.churn_reason.map(|c| c.code().to_owned()).into(),
                 Value::Json(Some(Box::new(to_json(&v.photo_ids)))).into(),
                 Option::<DateTime<Utc>>::None.into(),
+                v.sent_at.into(),
             ],
         )?;
         if let Err(e) = txn.execute(backend.build(&insert)).await {
@@ -369,8 +371,10 @@ impl Store {
                 e.sql_err(),
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
             ) {
-                if let Some(existing) = self.visit_by_key(v.user_id, &v.idempotency_key).await? {
-                    return Ok(existing);
+                if let Some((id, request_hash)) =
+                    self.visit_by_key(v.user_id, &v.idempotency_key).await?
+                {
+                    return Ok(VisitSaved::Existing { id, request_hash });
                 }
             }
             return Err(e.into());
@@ -392,33 +396,19 @@ impl Store {
         Ok(VisitSaved::Created(v.id))
     }
 
-    /// The visit this user already recorded under `key` and its request hash.
-    pub async fn visit_by_user_key(
+    /// The visit this user already recorded under `key`, with its request hash.
+    pub async fn visit_by_key(
         &self,
         user_id: Uuid,
         key: &str,
     ) -> Result<Option<(Uuid, String)>, StoreError> {
-        Ok(match self.visit_by_key(user_id, key).await? {
-            Some(VisitSaved::Existing { id, request_hash }) => Some((id, request_hash)),
-            _ => None,
-        })
-    }
-
-    async fn visit_by_key(
-        &self,
-        user_id: Uuid,
-        key: &str,
-    ) -> Result<Option<VisitSaved>, StoreError> {
         let mut sql = Sql::new(self.backend());
         sql.push("SELECT id, request_hash FROM visits WHERE user_id = ")
             .bind(user_id)
             .push(" AND idempotency_key = ")
             .bind(key.to_owned());
         Ok(match self.db.query_one(sql.build()).await? {
-            Some(r) => Some(VisitSaved::Existing {
-                id: r.try_get_by_index(0)?,
-                request_hash: r.try_get_by_index(1)?,
-            }),
+            Some(r) => Some((r.try_get_by_index(0)?, r.try_get_by_index(1)?)),
             None => None,
         })
     }
@@ -730,37 +720,32 @@ impl Store {
             .collect()
     }
 
-    /// A user's base (where their routes start): their org unit's office, if set.
+    /// The base (its org unit's office) of the user `user_id`, when the unit has one.
     pub async fn user_base(&self, user_id: Uuid) -> Result<Option<GeoPoint>, StoreError> {
-        let mut sql = Sql::new(self.backend());
-        sql.push(
-            "SELECT o.base_lat, o.base_lon FROM users u JOIN org_units o ON o.id = u.org_unit_id \
-             WHERE u.id = ",
-        )
-        .bind(user_id);
-        Ok(match self.db.query_one(sql.build()).await? {
-            Some(r) => {
-                let (lat, lon): (Option<f64>, Option<f64>) =
-                    (r.try_get_by_index(0)?, r.try_get_by_index(1)?);
-                lat.zip(lon).map(|(lat, lon)| GeoPoint { lat, lon })
-            }
-            None => None,
-        })
+        Ok(self.bases(Some(user_id)).await?.remove(&user_id))
     }
 
-    /// Visits made since `since` (for the effectiveness and coverage figures), by client.
-    pub async fn visited_clients_since(
-        &self,
-        since: NaiveDate,
-    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    /// Every user's base, by user (for planning every assignee at once).
+    pub async fn user_bases(&self) -> Result<HashMap<Uuid, GeoPoint>, StoreError> {
+        self.bases(None).await
+    }
+
+    async fn bases(&self, user_id: Option<Uuid>) -> Result<HashMap<Uuid, GeoPoint>, StoreError> {
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT DISTINCT client_id, user_id FROM visits WHERE received_at >= ")
-            .bind(since.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-        self.db
-            .query_all(sql.build())
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
-            .collect()
+        sql.push(
+            "SELECT u.id, o.base_lat, o.base_lon FROM users u JOIN org_units o \
+             ON o.id = u.org_unit_id WHERE o.base_lat IS NOT NULL AND o.base_lon IS NOT NULL",
+        );
+        if let Some(id) = user_id {
+            sql.push(" AND u.id = ").bind(id);
+        }
+        let mut out = HashMap::new();
+        for r in self.db.query_all(sql.build()).await? {
+            let id: Uuid = r.try_get_by_index(0)?;
+            let lat: f64 = r.try_get_by_index(1)?;
+            let lon: f64 = r.try_get_by_index(2)?;
+            out.insert(id, GeoPoint { lat, lon });
+        }
+        Ok(out)
     }
 }

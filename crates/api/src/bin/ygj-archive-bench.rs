@@ -72,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         sso: None,
         files: store::files::FileStore::open(&settings.files)?,
         max_upload_bytes: settings.max_upload_bytes,
+        map_tile_url: None,
     };
     let tree = store.org_tree().await?;
     let chosen = selection(

@@ -85,7 +85,11 @@ fn focused_scope(
 }
 
 /// The child of `root` that holds `unit` (`root` itself for `root`); `None` outside it.
-fn child_of(parent: &HashMap<Uuid, Option<Uuid>>, root: Uuid, mut unit: Uuid) -> Option<Uuid> {
+pub(crate) fn child_of(
+    parent: &HashMap<Uuid, Option<Uuid>>,
+    root: Uuid,
+    mut unit: Uuid,
+) -> Option<Uuid> {
     if unit == root {
         return Some(root);
     }
@@ -101,7 +105,11 @@ fn child_of(parent: &HashMap<Uuid, Option<Uuid>>, root: Uuid, mut unit: Uuid) ->
 }
 
 /// The unit whose children the dashboard breaks the figures down by.
-fn breakdown_root(units: &[OrgUnit], auth: &AuthUser, focus: Option<Uuid>) -> Option<Uuid> {
+pub(crate) fn breakdown_root(
+    units: &[OrgUnit],
+    auth: &AuthUser,
+    focus: Option<Uuid>,
+) -> Option<Uuid> {
     focus
         .or_else(|| (auth.integrator.is_none()).then_some(auth.user.org_unit_id))
         .filter(|id| units.iter().any(|u| u.id == *id))

@@ -369,10 +369,7 @@ pub async fn upload_document(
             file_id,
             extension_for(page.content_type),
         );
-        let sha256: String = Sha256::digest(&page.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = crate::auth::hex(&Sha256::digest(&page.bytes));
         let size_bytes = page.bytes.len() as i64;
         if let Err(e) = state.files.put(&key, page.bytes).await {
             store_result = Err(ApiError::Unexpected(anyhow::anyhow!(e)));

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod compliance;
 pub mod documents;
 pub mod export;
+pub mod field;
 pub mod gauges;
 pub mod health;
 pub mod imports;
@@ -61,5 +62,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(imports::configure)
         .configure(rules::configure)
         .configure(visits::configure)
-        .configure(plans::configure);
+        .configure(plans::configure)
+        .configure(field::configure);
 }

@@ -122,8 +122,8 @@ pub async fn generate_plans(
         .visits_between(half.first_day(), half.last_day())
         .await?;
     let dated = state.store.coverage_tasks(&code).await?;
-    let done: HashSet<(Uuid, Uuid)> = visits.iter().map(|(c, u, _)| (*c, *u)).collect();
-    let done_days: HashMap<(Uuid, Uuid), chrono::NaiveDate> =
+    // The day each (client, account manager) pair was visited this half-year.
+    let done: HashMap<(Uuid, Uuid), chrono::NaiveDate> =
         visits.iter().map(|(c, u, d)| ((*c, *u), *d)).collect();
     let dated_by_client: HashMap<Uuid, (Uuid, chrono::NaiveDate)> = dated
         .iter()
@@ -133,7 +133,7 @@ pub async fn generate_plans(
     for c in &clients {
         by_manager.entry(c.account_manager_id).or_default().push(c);
     }
-    let mut bases: HashMap<Uuid, Option<domain::geo::GeoPoint>> = HashMap::new();
+    let bases = state.store.user_bases().await?;
     let mut report = PlanReport {
         half_year: code.clone(),
         assignees: by_manager.len() as u64,
@@ -149,16 +149,8 @@ pub async fn generate_plans(
     managers.sort();
     for manager in managers {
         let mine = &by_manager[&manager];
-        let base = match bases.get(&manager) {
-            Some(base) => *base,
-            None => {
-                let base = state.store.user_base(manager).await?;
-                bases.insert(manager, base);
-                base
-            }
-        };
         let input = PlanningInput {
-            base,
+            base: bases.get(&manager).copied(),
             half_year: half,
             start,
             due: mine
@@ -174,7 +166,7 @@ pub async fn generate_plans(
             done: mine
                 .iter()
                 .filter_map(|c| {
-                    done_days.get(&(c.client_id, manager)).map(|day| DoneVisit {
+                    done.get(&(c.client_id, manager)).map(|day| DoneVisit {
                         client_id: c.client_id,
                         date: *day,
                     })
@@ -197,7 +189,7 @@ pub async fn generate_plans(
         };
         report.covered += mine
             .iter()
-            .filter(|c| done.contains(&(c.client_id, manager)))
+            .filter(|c| done.contains_key(&(c.client_id, manager)))
             .count() as u64;
         let plan = plan_half_year(&input, &rules);
         report.unplanned += plan.unplanned.len() as u64;
@@ -309,12 +301,13 @@ pub async fn coverage_report(
     }
     let units = state.store.org_units().await?;
     let unit_names: HashMap<Uuid, String> = units.into_iter().map(|u| (u.id, u.name)).collect();
-    let mut names: HashMap<Uuid, String> = HashMap::new();
-    for id in per_manager.keys() {
-        if let Some(user) = state.store.user(*id).await? {
-            names.insert(*id, user.display_name);
-        }
-    }
+    let names: HashMap<Uuid, String> = state
+        .store
+        .user_records(&store::UserFilter::default())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
     let rows = |map: HashMap<Uuid, (u64, u64)>, names: &HashMap<Uuid, String>| {
         let mut rows: Vec<CoverageRow> = map
             .into_iter()

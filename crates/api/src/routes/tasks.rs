@@ -11,8 +11,8 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDate;
 use domain::audit::{AuditAction, FieldChange};
 use domain::org::Role;
-use domain::task::{JobReport, Task, TaskKind, TaskPage, TaskStatus};
-use domain::ValidationErrors;
+use domain::task::{JobReport, Task, TaskKind, TaskPage, TaskSource, TaskStatus};
+use domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use store::tasks::TaskFilter;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -52,6 +52,18 @@ pub struct TaskListParams {
     /// `true`: only tasks assigned to the caller.
     #[param(value_type = Option<bool>)]
     pub mine: Option<String>,
+    /// Only tasks assigned to this user (within the caller's scope).
+    #[param(value_type = Option<Uuid>)]
+    pub assignee_id: Option<String>,
+    /// Only this source (the rule or action that raised the task).
+    #[param(value_type = Option<TaskSource>)]
+    pub source: Option<String>,
+    /// Only tasks due on or after this day (YYYY-MM-DD).
+    #[param(value_type = Option<NaiveDate>)]
+    pub due_from: Option<String>,
+    /// Only tasks due on or before this day (YYYY-MM-DD).
+    #[param(value_type = Option<NaiveDate>)]
+    pub due_to: Option<String>,
     /// Page number from 1.
     #[param(value_type = Option<u64>, minimum = 1)]
     pub page: Option<String>,
@@ -99,6 +111,23 @@ pub async fn list_tasks(
         _ => None,
     })
     .unwrap_or(false);
+    let assignee_id = parse_opt(&mut errors, "assignee_id", &p.assignee_id, |s| {
+        s.parse::<Uuid>().ok()
+    });
+    let source = parse_opt(&mut errors, "source", &p.source, TaskSource::from_code);
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let due_from = parse_opt(&mut errors, "due_from", &p.due_from, day);
+    let due_to = parse_opt(&mut errors, "due_to", &p.due_to, day);
+    if let (Some(from), Some(to)) = (due_from, due_to) {
+        if to < from {
+            errors.push(FieldError::new(
+                "due_to",
+                "out_of_range",
+                "due_to: must not be before due_from",
+                "due_to：不能早于 due_from",
+            ));
+        }
+    }
     let (page, per_page) = parse_paging(&mut errors, &p.page, &p.per_page);
     errors.into_result(())?;
     let tree = state.store.org_tree().await?;
@@ -107,7 +136,14 @@ pub async fn list_tasks(
         status: status.flatten(),
         overdue: matches!(status, Some(None)),
         client_id,
-        assignee: mine.then_some(auth.user.id),
+        assignee: if mine {
+            Some(auth.user.id)
+        } else {
+            assignee_id
+        },
+        source,
+        due_from,
+        due_until: due_to,
         page,
         per_page,
         ..TaskFilter::default()
@@ -260,9 +296,8 @@ pub async fn create_task(
     meta: RequestMeta,
     body: ValidJson<NewTaskRequest>,
 ) -> ApiResult<HttpResponse> {
-    use domain::task::{AssigneeLevel, TaskSource};
+    use domain::task::AssigneeLevel;
     use domain::validation::{check_optional_text, check_text};
-    use domain::FieldError;
     let r = body.0;
     if auth.integrator.is_some() {
         return Err(ApiError::Forbidden);
@@ -299,12 +334,7 @@ pub async fn create_task(
     for (i, id) in ids.iter().enumerate().take(5) {
         match state.store.user(*id).await? {
             Some(u) if u.role != Role::Viewer => {
-                let level = match u.role {
-                    Role::Director => AssigneeLevel::Director,
-                    Role::Leader | Role::Admin => AssigneeLevel::Leader,
-                    _ => AssigneeLevel::AccountManager,
-                };
-                assignees.push((u.id, level));
+                assignees.push((u.id, AssigneeLevel::for_role(u.role)));
             }
             _ => errors.push(FieldError::not_found(&format!("assignee_ids[{i}]"))),
         }

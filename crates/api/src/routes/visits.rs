@@ -14,7 +14,7 @@ use chrono::TimeDelta;
 use domain::audit::{AuditAction, FieldChange};
 use domain::checkin::{assess, CheckInRequest, CheckInRules, MAX_FUTURE_DEVICE_TIME_S};
 use domain::geo::GeoPoint;
-use domain::org::Role;
+use domain::org::{DataScope, Role};
 use domain::routing::{plan_route, DistanceMatrix, RouteShape};
 use domain::task::{AssigneeLevel, TaskKind, TaskSource, TaskStatus};
 use domain::visit::{
@@ -50,10 +50,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(list_visits)
         .service(get_visit)
         .service(add_comment);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Uploads one photo taken on a visit: the raw bytes as the body with `Content-Type:
@@ -109,7 +105,7 @@ pub async fn upload_photo(
     let id = Uuid::now_v7();
     let ext = domain::archive::extension_for(content_type);
     let key = format!("visits/{}/{id}.{ext}", auth.user.id);
-    let sha = hex(&Sha256::digest(&body));
+    let sha = crate::auth::hex(&Sha256::digest(&body));
     state
         .files
         .put(&key, body.clone())
@@ -173,7 +169,7 @@ pub async fn photo_file(
 /// sent under the same key.
 fn request_hash(request: &CheckInRequest) -> String {
     let canonical = serde_json::to_vec(request).unwrap_or_default();
-    hex(&Sha256::digest(&canonical))
+    crate::auth::hex(&Sha256::digest(&canonical))
 }
 
 /// Records a check-in with its visit record. The server measures the distance to the client's
@@ -212,7 +208,12 @@ pub async fn check_in(
     request.validate()?;
     let now = state.clock.now();
     let hash = request_hash(&request);
-    let client = crate::routes::clients::visible_client(&state, &auth, request.client_id).await?;
+    let scope = auth.scope(&state.store.org_tree().await?);
+    let client = state
+        .store
+        .client(request.client_id, &scope)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let mut errors = ValidationErrors::new();
     if request.device_time > now + TimeDelta::seconds(MAX_FUTURE_DEVICE_TIME_S) {
         errors.push(FieldError::new(
@@ -268,10 +269,10 @@ pub async fn check_in(
     // A replay is answered before the checks that depend on the moment (a task closed since).
     let replay = state
         .store
-        .visit_by_user_key(auth.user.id, &request.idempotency_key)
+        .visit_by_key(auth.user.id, &request.idempotency_key)
         .await?;
     if let Some((id, stored_hash)) = replay {
-        return replayed(&state, &auth, id, &stored_hash, &hash).await;
+        return replayed(&state, &scope, auth.user.id, id, &stored_hash, &hash).await;
     }
     errors.into_result(())?;
     let rules = CheckInRules::default();
@@ -318,7 +319,6 @@ pub async fn check_in(
     );
     match state.store.save_visit(&visit, &entry).await? {
         VisitSaved::Created(id) => {
-            let scope = auth.scope(&state.store.org_tree().await?);
             let saved = state
                 .store
                 .visit(id, &scope, auth.user.id)
@@ -327,14 +327,15 @@ pub async fn check_in(
             Ok(HttpResponse::Created().json(saved))
         }
         VisitSaved::Existing { id, request_hash } => {
-            replayed(&state, &auth, id, &request_hash, &hash).await
+            replayed(&state, &scope, auth.user.id, id, &request_hash, &hash).await
         }
     }
 }
 
 async fn replayed(
     state: &AppState,
-    auth: &AuthUser,
+    scope: &DataScope,
+    user_id: Uuid,
     id: Uuid,
     stored_hash: &str,
     hash: &str,
@@ -347,10 +348,9 @@ async fn replayed(
             "idempotency_key：已用于另一条不同内容的打卡",
         )));
     }
-    let scope = auth.scope(&state.store.org_tree().await?);
     let visit = state
         .store
-        .visit(id, &scope, auth.user.id)
+        .visit(id, scope, user_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(visit))
@@ -592,7 +592,7 @@ pub async fn add_comment(
         tier: None,
         document_id: None,
         dedupe_key: None,
-        assignees: vec![(visit.user_id, level_of(visit.user_role))],
+        assignees: vec![(visit.user_id, AssigneeLevel::for_role(visit.user_role))],
         created_at: now,
     });
     let comment_id = Uuid::now_v7();
@@ -630,14 +630,6 @@ pub async fn add_comment(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(saved))
-}
-
-fn level_of(role: Role) -> AssigneeLevel {
-    match role {
-        Role::Director => AssigneeLevel::Director,
-        Role::Leader | Role::Admin => AssigneeLevel::Leader,
-        Role::AccountManager | Role::Viewer => AssigneeLevel::AccountManager,
-    }
 }
 
 #[cfg(test)]
