@@ -253,7 +253,8 @@ async fn the_map_shows_located_clients_and_recent_check_ins(app: &TestApp) {
     let response = app.post_json("/api/v1/visits", &manager, &body).await;
     assert_eq!(response.status(), 201);
     let saved: Value = response.json().await.expect("visit");
-    let got: chrono::DateTime<Utc> = serde_json::from_value(saved["sent_at"].clone()).expect("sent_at");
+    let got: chrono::DateTime<Utc> =
+        serde_json::from_value(saved["sent_at"].clone()).expect("sent_at");
     assert_eq!(got, sent_at);
     assert_eq!(saved["assessment"]["clock_flag"], false, "{saved}");
     let map = app.get_json("/api/v1/analytics/map", &manager).await;
