@@ -582,6 +582,9 @@ async fn half_year_plans_cover_every_client_once_and_keep_what_is_done(app: &Tes
         .expect("report");
     assert_eq!(again["created"], 0);
     assert_eq!(again["kept"].as_u64(), Some(created));
+    // A director plans no leader's quota.
+    let quotas = plan["quotas"].as_array().expect("quotas");
+    assert!(quotas.iter().all(|q| q["level"] == "director"), "{plan}");
     // The manager's plan tasks: one per client not yet visited, dated on weekdays from today,
     // never above 15 a week.
     let tasks = app
@@ -610,3 +613,93 @@ async fn half_year_plans_cover_every_client_once_and_keep_what_is_done(app: &Tes
     assert!(per_week.values().all(|n| *n <= 15));
 }
 db_test!(half_year_plans_cover_every_client_once_and_keep_what_is_done);
+
+async fn role_quotas_give_directors_grade_a_and_leaders_key_clients(app: &TestApp) {
+    let admin = app.token("admin").await;
+    let recompute = app
+        .post_json("/api/v1/jobs/recompute_intel/run", &admin, &json!({}))
+        .await;
+    assert_eq!(recompute.status(), 200);
+    let count = |query: &'static str| {
+        let admin = admin.clone();
+        async move {
+            app.get_json(
+                &format!("/api/v1/analytics/classification?per_page=1&{query}"),
+                &admin,
+            )
+            .await["total"]
+                .as_u64()
+                .expect("total")
+        }
+    };
+    let grade_a = count("grade=a").await;
+    let key = count("key_client=true").await;
+    assert!(grade_a > 0 && key > 0);
+    let plan: Value = app
+        .post_json(
+            "/api/v1/plans/generate",
+            &admin,
+            &json!({"half_year": "2026-h2"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("report");
+    let quota = |level: &str| {
+        plan["quotas"]
+            .as_array()
+            .expect("quotas")
+            .iter()
+            .find(|q| q["level"] == level)
+            .unwrap_or_else(|| panic!("{level} quota in {plan}"))
+            .clone()
+    };
+    let directors = quota("director");
+    let leaders = quota("leader");
+    // Every grade-A client has a director above it in the demo province; the leaders take the
+    // key clients and the high-risk traders.
+    assert_eq!(directors["clients_due"].as_u64(), Some(grade_a), "{plan}");
+    assert!(
+        leaders["clients_due"].as_u64().expect("due") >= key,
+        "{plan}"
+    );
+    for q in [&directors, &leaders] {
+        assert_eq!(
+            q["created"].as_u64().expect("created") + q["unplanned"].as_u64().expect("unplanned"),
+            q["clients_due"].as_u64().expect("due"),
+            "{q}"
+        );
+    }
+    // The director's tasks are theirs, at the director level, each for a grade-A client.
+    let director = app.token("director").await;
+    let theirs = app
+        .get_json(
+            "/api/v1/tasks?mine=true&source=coverage_plan&per_page=200",
+            &director,
+        )
+        .await;
+    let theirs = theirs["items"].as_array().expect("tasks");
+    for t in theirs.iter().take(5) {
+        assert_eq!(t["assignees"][0]["level"], "director", "{t}");
+        let id = t["client_id"].as_str().expect("client");
+        let intel = app
+            .get_json(&format!("/api/v1/clients/{id}/intel"), &director)
+            .await;
+        assert_eq!(intel["current"]["grade"], "a", "{intel}");
+    }
+    // Planning again keeps every quota task.
+    let again: Value = app
+        .post_json(
+            "/api/v1/plans/generate",
+            &admin,
+            &json!({"half_year": "2026-h2"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("report");
+    for q in again["quotas"].as_array().expect("quotas") {
+        assert_eq!(q["created"], 0, "{again}");
+    }
+}
+db_test!(role_quotas_give_directors_grade_a_and_leaders_key_clients);

@@ -86,7 +86,7 @@ pub async fn recompute_intel(
 }
 
 /// Directors and leaders, by the unit they sit in, with the tree to walk upwards.
-struct Supervisors {
+pub(crate) struct Supervisors {
     parent: HashMap<Uuid, Option<Uuid>>,
     level: HashMap<Uuid, OrgLevel>,
     directors: HashMap<Uuid, Uuid>,
@@ -94,7 +94,7 @@ struct Supervisors {
 }
 
 impl Supervisors {
-    async fn load(store: &Store) -> Result<Self, StoreError> {
+    pub(crate) async fn load(store: &Store) -> Result<Self, StoreError> {
         let units = store.org_units().await?;
         let parent = units.iter().map(|u| (u.id, u.parent_id)).collect();
         let level = units.iter().map(|u| (u.id, u.level)).collect();
@@ -123,7 +123,7 @@ impl Supervisors {
     }
 
     /// The nearest holder of `level` at or above `unit`.
-    fn nearest(&self, unit: Uuid, level: AssigneeLevel) -> Option<Uuid> {
+    pub(crate) fn nearest(&self, unit: Uuid, level: AssigneeLevel) -> Option<Uuid> {
         let map = match level {
             AssigneeLevel::Director => &self.directors,
             AssigneeLevel::Leader => &self.leaders,

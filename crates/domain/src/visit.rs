@@ -229,8 +229,31 @@ pub struct PlanReport {
     pub created: u64,
     /// Clients that did not fit under the weekly capacity before the half-year ends.
     pub unplanned: u64,
+    /// The role quotas (§2.4): directors visit every grade-A client, leaders every key client
+    /// and high-risk trader, each planned like an account manager's clients.
+    pub quotas: Vec<QuotaPlan>,
     /// Time taken, ms.
     pub elapsed_ms: u64,
+}
+
+/// The plans of one quota level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuotaPlan {
+    /// Director or leader.
+    pub level: crate::task::AssigneeLevel,
+    /// People planned.
+    pub assignees: u64,
+    /// Clients due under the quota.
+    pub clients_due: u64,
+    /// Already visited by them this half-year.
+    pub covered: u64,
+    /// Tasks already dated and kept.
+    pub kept: u64,
+    /// Tasks created now.
+    pub created: u64,
+    /// Clients that did not fit.
+    pub unplanned: u64,
 }
 
 /// Coverage of one account manager or org unit.

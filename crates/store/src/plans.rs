@@ -5,8 +5,10 @@
 use crate::sql::Sql;
 use crate::{Store, StoreError};
 use chrono::NaiveDate;
+use domain::client::ClientCategory;
 use domain::geo::GeoPoint;
 use domain::org::DataScope;
+use domain::task::AssigneeLevel;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -27,11 +29,37 @@ pub struct PlanningClient {
     pub at_risk: bool,
     /// Expected volume at risk, tonnes.
     pub volume_at_risk_t: f64,
+    /// A key client (the 20 % that buy 80 %).
+    pub key_client: bool,
+    /// A trader that is declining, at risk or churned: the leaders' "high-risk traders".
+    pub high_risk_trader: bool,
 }
 
 /// The dedupe-key prefix of a half-year's coverage-plan tasks (`coverage:2026-h2:`).
 pub fn coverage_key_prefix(half_year_code: &str) -> String {
     format!("coverage:{half_year_code}:")
+}
+
+/// The dedupe key of a half-year's coverage visit of `client` at `level`: the account
+/// manager's `coverage:2026-h2:<client>`, a quota's `coverage:2026-h2:director:<client>`.
+pub fn coverage_key(half_year_code: &str, level: AssigneeLevel, client: Uuid) -> String {
+    match level {
+        AssigneeLevel::AccountManager => format!("{}{client}", coverage_key_prefix(half_year_code)),
+        quota => format!(
+            "{}{}:{client}",
+            coverage_key_prefix(half_year_code),
+            quota.code()
+        ),
+    }
+}
+
+/// The level a coverage key of the half-year belongs to.
+pub fn coverage_key_level(half_year_code: &str, key: &str) -> Option<AssigneeLevel> {
+    let rest = key.strip_prefix(&coverage_key_prefix(half_year_code))?;
+    Some(match rest.split_once(':') {
+        Some((level, _)) => AssigneeLevel::from_code(level)?,
+        None => AssigneeLevel::AccountManager,
+    })
 }
 
 impl Store {
@@ -43,7 +71,7 @@ impl Store {
         let mut sql = Sql::new(self.backend());
         sql.push(
             "SELECT c.id, c.account_manager_id, c.org_unit_id, c.lat, c.lon, i.grade, i.class, \
-             i.volume_at_risk_t FROM clients c LEFT JOIN client_intel i ON i.client_id = c.id \
+             i.volume_at_risk_t, i.key_client, c.category FROM clients c LEFT JOIN client_intel i ON i.client_id = c.id \
              WHERE 1 = 1",
         )
         .scope("c", scope)
@@ -57,14 +85,18 @@ impl Store {
                     (r.try_get_by_index(3)?, r.try_get_by_index(4)?);
                 let grade: Option<String> = r.try_get_by_index(5)?;
                 let class: Option<String> = r.try_get_by_index(6)?;
+                let category: String = r.try_get_by_index(9)?;
+                let at_risk = matches!(class.as_deref(), Some("declining" | "at_risk" | "churned"));
                 Ok(PlanningClient {
                     client_id: r.try_get_by_index(0)?,
                     account_manager_id: r.try_get_by_index(1)?,
                     org_unit_id: r.try_get_by_index(2)?,
                     location: lat.zip(lon).map(|(lat, lon)| GeoPoint { lat, lon }),
-                    grade_a: grade.as_deref() == Some("A"),
-                    at_risk: matches!(class.as_deref(), Some("declining" | "at_risk" | "churned")),
+                    grade_a: grade.as_deref() == Some(domain::grading::Grade::A.code()),
+                    at_risk,
                     volume_at_risk_t: r.try_get_by_index::<Option<f64>>(7)?.unwrap_or(0.0),
+                    key_client: r.try_get_by_index::<Option<bool>>(8)?.unwrap_or(false),
+                    high_risk_trader: at_risk && category == ClientCategory::Trader.code(),
                 })
             })
             .collect()
@@ -98,13 +130,13 @@ impl Store {
             .collect()
     }
 
-    /// The active coverage-plan tasks of a half-year: (task, client, due date).
+    /// The active coverage-plan tasks of a half-year: (task, client, due date, dedupe key).
     pub async fn coverage_tasks(
         &self,
         half_year_code: &str,
-    ) -> Result<Vec<(Uuid, Uuid, NaiveDate)>, StoreError> {
+    ) -> Result<Vec<(Uuid, Uuid, NaiveDate, String)>, StoreError> {
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT id, client_id, due_date FROM tasks WHERE dedupe_key LIKE ")
+        sql.push("SELECT id, client_id, due_date, dedupe_key FROM tasks WHERE dedupe_key LIKE ")
             .bind(format!("{}%", coverage_key_prefix(half_year_code)))
             .push(" AND status IN ('open', 'checked_in', 'reviewed')");
         self.db
@@ -116,6 +148,7 @@ impl Store {
                     r.try_get_by_index(0)?,
                     r.try_get_by_index(1)?,
                     r.try_get_by_index(2)?,
+                    r.try_get_by_index(3)?,
                 ))
             })
             .collect()

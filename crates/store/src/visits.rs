@@ -710,7 +710,7 @@ impl Store {
                     org_unit_id: r.try_get_by_index(1)?,
                     account_manager_id: r.try_get_by_index(2)?,
                     class: from_code(&class, "class")?,
-                    grade_a: grade.as_deref() == Some("A"),
+                    grade_a: grade.as_deref() == Some(domain::grading::Grade::A.code()),
                     key_client: r.try_get_by_index(5)?,
                     sentence_zh: r.try_get_by_index(6)?,
                     sentence_en: r.try_get_by_index(7)?,

@@ -54,6 +54,16 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+    /// Route quality: the heuristic (nearest neighbour + 2-opt + Or-opt) against the exact
+    /// optimum on random days (the server itself routes days of ≤ 10 stops exactly).
+    Routes {
+        /// Random days.
+        #[arg(long, default_value_t = 2_000)]
+        days: usize,
+        /// Most stops a day.
+        #[arg(long, default_value_t = 10)]
+        max_stops: usize,
+    },
     /// Dashboard latency.
     Dashboard {
         /// Server base URL.
@@ -371,5 +381,20 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
         } => ingest(&url, rows, batch, concurrency).await,
         Command::Dashboard { url, requests } => dashboard(&url, requests).await,
+        Command::Routes { days, max_stops } => {
+            let started = Instant::now();
+            let q = domain::routing::route_quality(days, max_stops, 20_261_203);
+            println!(
+                "routes: {} random days of 1–{max_stops} stops: heuristic vs optimum mean gap {:.2} %, \
+                 worst {:.2} %, optimal on {} days; never worse than nearest neighbour: {} ({} ms)",
+                q.days,
+                q.mean_gap * 100.0,
+                q.worst_gap * 100.0,
+                q.optimal_days,
+                q.never_worse_than_nn,
+                started.elapsed().as_millis()
+            );
+            Ok(())
+        }
     }
 }

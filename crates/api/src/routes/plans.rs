@@ -10,18 +10,19 @@ use crate::extract::ValidJson;
 use crate::guard::Reviewer;
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
+use chrono::NaiveDate;
 use domain::audit::{AuditAction, FieldChange};
 use domain::planning::{
     coverage, plan_half_year, DatedTask, DoneVisit, DueClient, HalfYear, PlanningInput,
     PlanningRules,
 };
 use domain::task::{AssigneeLevel, TaskKind, TaskSource};
-use domain::visit::{CoverageReport, CoverageRow, PlanReport, PlanRequest};
+use domain::visit::{CoverageReport, CoverageRow, PlanReport, PlanRequest, QuotaPlan};
 use domain::{FieldError, ValidationErrors};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
-use store::plans::{coverage_key_prefix, PlanningClient};
+use store::plans::{coverage_key, coverage_key_level, PlanningClient};
 use store::tasks::NewTask;
 use utoipa::{IntoParams, OpenApi};
 use uuid::Uuid;
@@ -115,42 +116,69 @@ pub async fn generate_plans(
         return Err(ApiError::NotFound);
     };
     let code = half.code();
-    let scope = auth.scope(&state.store.org_tree().await?);
+    let units = state.store.org_units().await?;
+    let tree: Vec<(Uuid, Option<Uuid>)> = units.iter().map(|u| (u.id, u.parent_id)).collect();
+    let scope = auth.scope(&tree);
     let clients = state.store.planning_clients(&scope).await?;
     let visits = state
         .store
         .visits_between(half.first_day(), half.last_day())
         .await?;
-    let dated = state.store.coverage_tasks(&code).await?;
-    // The day each (client, account manager) pair was visited this half-year.
-    let done: HashMap<(Uuid, Uuid), chrono::NaiveDate> =
+    // The day each (client, visitor) pair was visited this half-year.
+    let done: HashMap<(Uuid, Uuid), NaiveDate> =
         visits.iter().map(|(c, u, d)| ((*c, *u), *d)).collect();
-    let dated_by_client: HashMap<Uuid, (Uuid, chrono::NaiveDate)> = dated
-        .iter()
-        .map(|(task, client, day)| (*client, (*task, *day)))
+    // The plan tasks already dated, by level and client.
+    let dated: HashMap<(AssigneeLevel, Uuid), (Uuid, NaiveDate)> = state
+        .store
+        .coverage_tasks(&code)
+        .await?
+        .into_iter()
+        .filter_map(|(task, client, day, key)| {
+            Some(((coverage_key_level(&code, &key)?, client), (task, day)))
+        })
         .collect();
-    let mut by_manager: HashMap<Uuid, Vec<&PlanningClient>> = HashMap::new();
+    // Who visits whom: every client its account manager; under the quotas, grade A the nearest
+    // director above it, key clients and high-risk traders the nearest leader — as far up as the
+    // caller plans (a director plans account managers and directors).
+    let supervisors = crate::jobs::Supervisors::load(&state.store).await?;
+    let top = AssigneeLevel::for_role(auth.user.role);
+    let mut groups: HashMap<(AssigneeLevel, Uuid), Vec<&PlanningClient>> = HashMap::new();
     for c in &clients {
-        by_manager.entry(c.account_manager_id).or_default().push(c);
+        groups
+            .entry((AssigneeLevel::AccountManager, c.account_manager_id))
+            .or_default()
+            .push(c);
+        for (level, due) in [
+            (AssigneeLevel::Director, c.grade_a),
+            (AssigneeLevel::Leader, c.key_client || c.high_risk_trader),
+        ] {
+            if due && level.rank() <= top.rank() {
+                if let Some(person) = supervisors.nearest(c.org_unit_id, level) {
+                    groups.entry((level, person)).or_default().push(c);
+                }
+            }
+        }
     }
     let bases = state.store.user_bases().await?;
-    let mut report = PlanReport {
-        half_year: code.clone(),
-        assignees: by_manager.len() as u64,
-        clients_due: clients.len() as u64,
-        covered: 0,
-        kept: 0,
-        created: 0,
-        unplanned: 0,
-        elapsed_ms: 0,
-    };
+    let mut figures: HashMap<AssigneeLevel, QuotaPlan> = HashMap::new();
     let mut new_tasks = Vec::new();
-    let mut managers: Vec<Uuid> = by_manager.keys().copied().collect();
-    managers.sort();
-    for manager in managers {
-        let mine = &by_manager[&manager];
+    let mut keys: Vec<(AssigneeLevel, Uuid)> = groups.keys().copied().collect();
+    keys.sort_by_key(|(level, person)| (level.rank(), *person));
+    for (level, person) in keys {
+        let mine = &groups[&(level, person)];
+        let figure = figures.entry(level).or_insert_with(|| QuotaPlan {
+            level,
+            assignees: 0,
+            clients_due: 0,
+            covered: 0,
+            kept: 0,
+            created: 0,
+            unplanned: 0,
+        });
+        figure.assignees += 1;
+        figure.clients_due += mine.len() as u64;
         let input = PlanningInput {
-            base: bases.get(&manager).copied(),
+            base: bases.get(&person).copied(),
             half_year: half,
             start,
             due: mine
@@ -166,7 +194,7 @@ pub async fn generate_plans(
             done: mine
                 .iter()
                 .filter_map(|c| {
-                    done.get(&(c.client_id, manager)).map(|day| DoneVisit {
+                    done.get(&(c.client_id, person)).map(|day| DoneVisit {
                         client_id: c.client_id,
                         date: *day,
                     })
@@ -175,8 +203,8 @@ pub async fn generate_plans(
             dated: mine
                 .iter()
                 .filter_map(|c| {
-                    dated_by_client
-                        .get(&c.client_id)
+                    dated
+                        .get(&(level, c.client_id))
                         .map(|(task, day)| DatedTask {
                             task_id: *task,
                             client_id: c.client_id,
@@ -187,31 +215,40 @@ pub async fn generate_plans(
                 .collect(),
             holidays: Vec::new(),
         };
-        report.covered += mine
+        figure.covered += mine
             .iter()
-            .filter(|c| done.contains_key(&(c.client_id, manager)))
+            .filter(|c| done.contains_key(&(c.client_id, person)))
             .count() as u64;
         let plan = plan_half_year(&input, &rules);
-        report.unplanned += plan.unplanned.len() as u64;
+        figure.unplanned += plan.unplanned.len() as u64;
+        let (role_zh, role_en) = match level {
+            AssigneeLevel::AccountManager => ("", ""),
+            AssigneeLevel::Director => ("主任", "director's "),
+            AssigneeLevel::Leader => ("领导", "leader's "),
+        };
         for visit in &plan.visits {
             if visit.kept || visit.task_id.is_some() {
-                report.kept += u64::from(visit.task_id.is_some());
+                figure.kept += u64::from(visit.task_id.is_some());
                 continue;
             }
+            figure.created += 1;
             new_tasks.push(NewTask {
                 id: Uuid::now_v7(),
                 kind: TaskKind::Visit,
                 source: TaskSource::CoveragePlan,
                 client_id: visit.client_id,
-                title: format!("半年走访计划（{}，第 {} 站）", code, visit.order),
-                title_en: format!("Half-year coverage visit ({code}, stop {})", visit.order),
+                title: format!("{role_zh}半年走访计划（{}，第 {} 站）", code, visit.order),
+                title_en: format!(
+                    "Half-year {role_en}coverage visit ({code}, stop {})",
+                    visit.order
+                ),
                 detail: format!("计划日期 {}，所在周 {}", visit.date, visit.week),
                 detail_en: format!("Planned for {}, week of {}", visit.date, visit.week),
                 due_date: visit.date,
                 tier: None,
                 document_id: None,
-                dedupe_key: Some(format!("{}{}", coverage_key_prefix(&code), visit.client_id)),
-                assignees: vec![(manager, AssigneeLevel::AccountManager)],
+                dedupe_key: Some(coverage_key(&code, level, visit.client_id)),
+                assignees: vec![(person, level)],
                 created_at: now,
             });
         }
@@ -233,7 +270,36 @@ pub async fn generate_plans(
             }),
         }],
     );
-    report.created = state.store.create_tasks(&new_tasks, Some(&entry)).await?;
+    let inserted = state.store.create_tasks(&new_tasks, Some(&entry)).await?;
+    let mut managers = figures
+        .remove(&AssigneeLevel::AccountManager)
+        .unwrap_or(QuotaPlan {
+            level: AssigneeLevel::AccountManager,
+            assignees: 0,
+            clients_due: 0,
+            covered: 0,
+            kept: 0,
+            created: 0,
+            unplanned: 0,
+        });
+    // Another plan run at the same moment may have dated some first: count what went in.
+    let attempted = new_tasks.len() as u64;
+    if inserted < attempted {
+        managers.created = managers.created.saturating_sub(attempted - inserted);
+    }
+    let mut quotas: Vec<QuotaPlan> = figures.into_values().collect();
+    quotas.sort_by_key(|q| q.level.rank());
+    let mut report = PlanReport {
+        half_year: code,
+        assignees: managers.assignees,
+        clients_due: managers.clients_due,
+        covered: managers.covered,
+        kept: managers.kept,
+        created: managers.created,
+        unplanned: managers.unplanned,
+        quotas,
+        elapsed_ms: 0,
+    };
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(HttpResponse::Ok().json(report))
 }

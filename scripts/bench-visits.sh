@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Visit figures (issue: visits): half-year plans for the whole demo province, and check-ins
+# under load on PostgreSQL with wrk (64 connections, one request in ten a retry of the one
+# before), then the database is asked whether any check-in was lost or stored twice.
+#   scripts/bench-visits.sh target/release
+# BENCH_CHECKIN_SECONDS (default 20) sets the load's length.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin_dir="$1"
+data="$(mktemp -d)"
+pid=""
+pg_db="ygj_bench_visits_$$"
+pg_url="postgres://postgres@127.0.0.1:5432/$pg_db"
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$data"
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db" postgres 2>/dev/null || true
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() { for _ in $(seq 1 300); do curl -fsS "$1/readyz" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "server at $1 did not become ready" >&2; return 1; }
+token() {
+  curl -fsS -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"password\":\"Demo@2026\"}" \
+    "$1/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian)" >&2
+  apt-get install -y wrk >/dev/null
+fi
+
+echo "== route quality (heuristic vs exact optimum; target mean gap < 3 %, never worse than nearest neighbour)"
+"$bin_dir/ygj-intel-bench" routes --days 2000 --max-stops 10
+
+echo "== half-year plans, whole demo province (SQLite; target < 5 s)"
+YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/youguanjia" demo --scale 1 >/dev/null
+port="$(free_port)"
+url="http://127.0.0.1:$port"
+YGJ_DATA_DIR="$data" YGJ_BIND="127.0.0.1:$port" YGJ_JOBS=off RUST_LOG=warn \
+  "$bin_dir/youguanjia" serve >"$data/server.log" 2>&1 &
+pid=$!
+wait_ready "$url"
+admin="$(token "$url" admin)"
+next_half=$(python3 -c 'import datetime; d=datetime.date.today(); print(f"{d.year+1}-h1" if d.month>6 else f"{d.year}-h2")')
+for round in first again; do
+  start=$(date +%s%N)
+  curl -fsS -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    -d "{\"half_year\":\"$next_half\"}" "$url/api/v1/plans/generate" >"$data/plan.json"
+  end=$(date +%s%N)
+  python3 - "$data/plan.json" "$(( (end - start) / 1000000 ))" "$round" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"plans {r['half_year']} ({sys.argv[3]}): {r['assignees']} account managers, {r['clients_due']} clients due, "
+      f"{r['created']} tasks created, {r['kept']} kept, {r['unplanned']} unplanned; "
+      f"server {r['elapsed_ms']} ms, request {sys.argv[2]} ms")
+PY
+done
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+echo "== check-ins under load (PostgreSQL, wrk -c64; target ≥ 1,000/s, none lost or doubled)"
+psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
+DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" RUST_LOG=warn "$bin_dir/youguanjia" demo --scale 1 >/dev/null
+port="$(free_port)"
+url="http://127.0.0.1:$port"
+DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" YGJ_BIND="127.0.0.1:$port" YGJ_JOBS=off RUST_LOG=warn \
+  "$bin_dir/youguanjia" serve >"$data/server-pg.log" 2>&1 &
+pid=$!
+wait_ready "$url"
+manager="$(token "$url" manager)"
+clients=$(curl -fsS -H "Authorization: Bearer $manager" "$url/api/v1/analytics/map" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+print(";".join(f"{c[\"id\"]},{c[\"lat\"]},{c[\"lon\"]}" for c in m["clients"][:200]))')
+[ -n "$clients" ] || { echo "the manager has no located clients" >&2; exit 1; }
+run="$$"
+CHECKIN_TOKEN="$manager" CHECKIN_CLIENTS="$clients" CHECKIN_RUN="$run" \
+  wrk -t2 -c64 -d"${BENCH_CHECKIN_SECONDS:-20}s" --latency -s tests/load/checkin.lua "$url" >"$data/wrk.out"
+grep -E '^check-ins|^distinct|Latency|Non-2xx|Socket errors' "$data/wrk.out" || true
+counts=$(sed -n 's/^KEYS=\([0-9]*\) CREATED=\([0-9]*\) REPLAYED=\([0-9]*\) OTHER=\([0-9]*\)$/\1 \2 \3 \4/p' "$data/wrk.out")
+read -r keys created replayed other <<<"$counts"
+read -r stored distinct <<<"$(psql -tA -F' ' -h 127.0.0.1 -U postgres "$pg_db" \
+  -c "SELECT COUNT(*), COUNT(DISTINCT (user_id, idempotency_key)) FROM visits WHERE idempotency_key LIKE 'wrk-$run-%'")"
+echo "database: $stored check-ins stored, $distinct distinct keys; duplicates $(( stored - distinct ))"
+echo "acknowledged 201 but missing: $(( created > stored ? created - stored : 0 )); stored without a 201 seen (in flight when wrk stopped): $(( stored - created ))"
+if [ "$stored" -ne "$distinct" ] || [ "$stored" -lt "$created" ] || [ "$stored" -gt "$keys" ] || [ "$other" -ne 0 ]; then
+  echo "FAILED: check-ins lost, doubled or refused" >&2
+  exit 1
+fi
