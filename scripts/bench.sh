@@ -2,7 +2,8 @@
 # Prints the performance figures: demo generation time into SQLite, archive jobs, client-list
 # latency (p50/p95/p99) on the demo data, the intelligence recompute (demo province on SQLite;
 # the large province on PostgreSQL against the database's own aggregate), order ingestion
-# through the batch API on PostgreSQL, dashboard latency, the route quality, and the WASM size.
+# through the batch API on PostgreSQL, dashboard latency, half-year plans and check-ins under load
+# (scripts/bench-visits.sh), and the WASM size.
 #   scripts/bench.sh target/release
 # BENCH_PG_SCALE=0 skips the PostgreSQL part (default 100 ≈ 600,000 clients).
 set -euo pipefail
@@ -63,6 +64,8 @@ if [ "$pg_scale" != "0" ]; then
   "$bin_dir/ygj-intel-bench" ingest --url "http://127.0.0.1:$port" --rows "${BENCH_INGEST_ROWS:-200000}"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 fi
+
+scripts/bench-visits.sh "$bin_dir"
 
 echo "== frontend"
 wasm=$(ls frontend/dist/*.wasm 2>/dev/null | head -1 || true)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Leptos frontend into frontend/dist/, ready for the server to serve at `/`:
 #   app-<hash>.js, app-<hash>_bg.wasm, snippet-<hash>.js (the app's inline JS), style-<hash>.css,
-#   echarts-<hash>.min.js (npm echarts, loaded by the first chart), index.html; each also as .gz and .br.
+#   echarts-<hash>.min.js (npm echarts, loaded by the first chart), leaflet-<hash>.js and
+#   leaflet-<hash>.css (npm leaflet, loaded by the visit map), index.html; each also as .gz and .br.
 # Hashed names let the server cache assets for a year; index.html is the only file that changes name-free.
 #
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli equal to Cargo.lock's wasm-bindgen,
-# and npm binaryen and echarts in tests/e2e/node_modules (scripts/install-tools.sh installs them).
+# and npm binaryen, echarts and leaflet in tests/e2e/node_modules (scripts/install-tools.sh installs them).
 # Honours CARGO_TARGET_DIR (default: target/ in the workspace).
 set -euo pipefail
 
@@ -26,6 +27,7 @@ wasm_in="$target_dir/wasm32-unknown-unknown/$profile/${crate}.wasm"
 dist="$root/frontend/dist"
 wasm_opt="$root/tests/e2e/node_modules/.bin/wasm-opt"
 echarts_js="$root/tests/e2e/node_modules/echarts/dist/echarts.min.js"
+leaflet_dir="$root/tests/e2e/node_modules/leaflet/dist"
 
 # Tools: check before the slow build so a missing one fails fast.
 want_bindgen=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
@@ -36,6 +38,7 @@ have_bindgen=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 # Debian's binaryen makes a wasm that loads as a blank page; only the npm one (v132) is used.
 [ -x "$wasm_opt" ] || die "$wasm_opt missing; run scripts/install-tools.sh"
 [ -f "$echarts_js" ] || die "$echarts_js missing; run scripts/install-tools.sh"
+[ -f "$leaflet_dir/leaflet.js" ] || die "$leaflet_dir/leaflet.js missing; run scripts/install-tools.sh"
 command -v node >/dev/null || die "node is required (brotli compression)"
 command -v gzip >/dev/null || die "gzip is required"
 
@@ -88,6 +91,8 @@ wasm_hash=$(hash_of "$work/app_bg.wasm")
 js_hash=$(hash_of "$work/app.js")
 css_hash=$(hash_of frontend/static/style.css)
 echarts_hash=$(hash_of "$echarts_js")
+leaflet_js_name="leaflet-$(hash_of "$leaflet_dir/leaflet.js").js"
+leaflet_css_name="leaflet-$(hash_of "$leaflet_dir/leaflet.css").css"
 js_name="app-${js_hash}.js"
 wasm_name="app-${wasm_hash}_bg.wasm"
 css_name="style-${css_hash}.css"
@@ -97,8 +102,12 @@ cp "$work/app.js" "$dist/$js_name"
 cp "$work/app_bg.wasm" "$dist/$wasm_name"
 cp frontend/static/style.css "$dist/$css_name"
 cp "$echarts_js" "$dist/$echarts_name"
+# The map draws circle markers only (SVG), so leaflet.css's marker images are not needed.
+cp "$leaflet_dir/leaflet.js" "$dist/$leaflet_js_name"
+cp "$leaflet_dir/leaflet.css" "$dist/$leaflet_css_name"
 sed -e "s|__JS__|$js_name|g" -e "s|__WASM__|$wasm_name|g" -e "s|__CSS__|$css_name|g" \
-  -e "s|__ECHARTS__|$echarts_name|g" frontend/index.html > "$dist/index.html"
+  -e "s|__ECHARTS__|$echarts_name|g" -e "s|__LEAFLET_JS__|$leaflet_js_name|g" \
+  -e "s|__LEAFLET_CSS__|$leaflet_css_name|g" frontend/index.html > "$dist/index.html"
 grep -q "__" "$dist/index.html" && die "index.html still has a placeholder"
 
 log "precompressing (gzip -9, brotli q11)"

@@ -21,11 +21,12 @@ if [ "$want" != "$have" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# Node tools (wasm-opt from npm binaryen, playwright-core) and the charting library the frontend
-# serves (echarts) live in tests/e2e/node_modules.
+# Node tools (wasm-opt from npm binaryen, playwright-core) and the libraries the frontend serves
+# (echarts for charts, leaflet for the visit map) live in tests/e2e/node_modules.
 if [ ! -x tests/e2e/node_modules/.bin/wasm-opt ] || [ ! -d tests/e2e/node_modules/playwright-core ] \
   || [ ! -d tests/e2e/node_modules/oauth2-mock-server ] \
-  || [ ! -f tests/e2e/node_modules/echarts/dist/echarts.min.js ]; then
+  || [ ! -f tests/e2e/node_modules/echarts/dist/echarts.min.js ] \
+  || [ ! -f tests/e2e/node_modules/leaflet/dist/leaflet.js ]; then
   log "installing node tools in tests/e2e"
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -58,7 +58,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dashboard/archive") view=|| view! { <crate::pages::archive::ArchiveOverview/> }/>
                     <Route path=path!("documents") view=crate::pages::archive::DocumentsPage/>
                     <Route path=path!("tasks") view=crate::pages::archive::TasksPage/>
-                    <Route path=path!("visits") view=|| view! { <ComingSoon section=T::Visits/> }/>
+                    <Route path=path!("visits") view=crate::pages::visits::VisitListPage/>
+                    <Route path=path!("visits/review") view=crate::pages::visits::ReviewQueuePage/>
+                    <Route path=path!("visits/plans") view=crate::pages::plans::PlansPage/>
+                    <Route path=path!("visits/map") view=crate::pages::visit_map::VisitMapPage/>
+                    <Route path=path!("visits/effectiveness") view=crate::pages::plans::EffectivenessPage/>
+                    <Route path=path!("visits/:id") view=crate::pages::visits::VisitDetailPage/>
                     <Route path=path!("prospects") view=|| view! { <ComingSoon section=T::Prospects/> }/>
                     <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>
                     <Route path=path!("admin") view=AdminHomePage/>

@@ -12,3 +12,6 @@ pub mod client_intel;
 pub mod clients;
 pub mod dashboard;
 pub mod login;
+pub mod plans;
+pub mod visit_map;
+pub mod visits;
