@@ -102,7 +102,7 @@ fn rule(route: &str) -> Option<Rule> {
         "GET /api/v1/visits" | "GET /api/v1/visits/today" => SignedIn,
         "GET /api/v1/visits/{id}" | "GET /api/v1/visits/photos/{id}" => ClientRead,
         "POST /api/v1/visits/{id}/comments" => ReviewWrite,
-        "POST /api/v1/plans/generate" => Reviewer,
+        "POST /api/v1/plans/generate" | "POST /api/v1/plans/custom" => Reviewer,
         "GET /api/v1/plans/coverage"
         | "GET /api/v1/analytics/effectiveness"
         | "GET /api/v1/analytics/map" => SignedIn,

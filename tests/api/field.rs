@@ -282,3 +282,97 @@ async fn the_map_shows_located_clients_and_recent_check_ins(app: &TestApp) {
     assert_eq!(visit["verdict"], "off_site");
 }
 db_test!(the_map_shows_located_clients_and_recent_check_ins);
+
+async fn custom_plans_raise_one_task_per_matching_client_over_the_period(app: &TestApp) {
+    let director = app.token("director").await;
+    let manager = app.token("manager").await;
+    let from = today();
+    let to = from + TimeDelta::days(13);
+    let category = "end_user";
+    let expected = app
+        .get_json(
+            &format!("/api/v1/clients?category={category}&per_page=1"),
+            &director,
+        )
+        .await["total"]
+        .as_u64()
+        .expect("total");
+    assert!(expected > 0);
+    let body = json!({"name": "终端客户冬季保供走访", "filter": {"category": category},
+                      "from": from, "to": to, "level": "account_manager"});
+    let response = app
+        .post_json("/api/v1/plans/custom", &director, &body)
+        .await;
+    assert_eq!(response.status(), 201);
+    let report: Value = response.json().await.expect("report");
+    assert_eq!(report["matched"].as_u64(), Some(expected), "{report}");
+    assert_eq!(report["created"].as_u64(), Some(expected));
+    assert_eq!(report["without_assignee"], 0);
+    let tasks = app
+        .get_json(
+            &format!("/api/v1/tasks?source=custom_plan&kind=visit&per_page=200&due_from={from}&due_to={to}"),
+            &director,
+        )
+        .await;
+    let items = tasks["items"].as_array().expect("items");
+    assert_eq!(items.len() as u64, expected);
+    for t in items {
+        let day: NaiveDate = t["due_date"].as_str().expect("day").parse().expect("date");
+        use chrono::Datelike;
+        assert!(day.weekday().num_days_from_monday() < 5, "{day}");
+        assert_eq!(t["assignees"][0]["level"], "account_manager");
+        assert_eq!(t["title"], "定制走访：终端客户冬季保供走访");
+    }
+    // The director's level: the same clients, for the director.
+    let mut for_director = body.clone();
+    for_director["level"] = json!("director");
+    let report: Value = app
+        .post_json("/api/v1/plans/custom", &director, &for_director)
+        .await
+        .json()
+        .await
+        .expect("report");
+    assert_eq!(report["created"].as_u64(), Some(expected), "{report}");
+    let mine = app
+        .get_json(
+            "/api/v1/tasks?source=custom_plan&mine=true&per_page=200",
+            &director,
+        )
+        .await;
+    assert_eq!(mine["total"].as_u64(), Some(expected));
+
+    // Bad input changes nothing.
+    let before = app
+        .get_json("/api/v1/tasks?source=custom_plan&per_page=1", &director)
+        .await["total"]
+        .clone();
+    let bad = json!({"name": " ", "filter": {"org_unit_id": Uuid::now_v7()},
+                     "from": from - TimeDelta::days(1), "to": from - TimeDelta::days(2),
+                     "level": "account_manager"});
+    let response = app.post_json("/api/v1/plans/custom", &director, &bad).await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.expect("problem");
+    assert_eq!(
+        error_fields(&problem),
+        ["name", "from", "to", "filter.org_unit_id"]
+    );
+    let unknown = json!({"name": "x", "filter": {"category": "spaceport"}, "from": from,
+                         "to": to, "level": "account_manager"});
+    let status = app
+        .post_json("/api/v1/plans/custom", &director, &unknown)
+        .await
+        .status();
+    assert!(status == 400 || status == 422, "{status}");
+    assert_eq!(
+        app.post_json("/api/v1/plans/custom", &manager, &body)
+            .await
+            .status(),
+        403
+    );
+    let after = app
+        .get_json("/api/v1/tasks?source=custom_plan&per_page=1", &director)
+        .await["total"]
+        .clone();
+    assert_eq!(before, after);
+}
+db_test!(custom_plans_raise_one_task_per_matching_client_over_the_period);

@@ -68,6 +68,7 @@ pub mod client;
 pub mod clv;
 pub mod clv_cnbd;
 pub mod coords;
+pub mod custom_plan;
 pub mod effectiveness;
 pub mod error;
 pub mod export;

@@ -38,7 +38,7 @@ pub(crate) fn like_pattern(text: &str) -> LikeExpr {
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
-fn like_escape(text: &str) -> String {
+pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

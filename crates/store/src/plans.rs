@@ -154,3 +154,69 @@ impl Store {
             .collect()
     }
 }
+
+/// A client a custom plan matched.
+#[derive(Debug, Clone)]
+pub struct CustomPlanClient {
+    /// The client.
+    pub client_id: Uuid,
+    /// Its org unit.
+    pub org_unit_id: Uuid,
+    /// Its account manager.
+    pub account_manager_id: Uuid,
+}
+
+impl Store {
+    /// The clients in `scope` (and in `units`, when given) that match `filter`, the most
+    /// expected volume at risk first; at most `limit`.
+    pub async fn custom_plan_clients(
+        &self,
+        filter: &domain::custom_plan::CustomPlanFilter,
+        units: Option<&[Uuid]>,
+        scope: &DataScope,
+        limit: usize,
+    ) -> Result<Vec<CustomPlanClient>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT c.id, c.org_unit_id, c.account_manager_id FROM clients c \
+             LEFT JOIN client_intel i ON i.client_id = c.id WHERE 1 = 1",
+        )
+        .scope("c", scope);
+        if let Some(units) = units {
+            sql.push(" AND c.org_unit_id IN ").bind_list(units);
+        }
+        if let Some(category) = filter.category {
+            sql.push(" AND c.category = ").bind(category.code());
+        }
+        if let Some(industry) = filter.industry {
+            sql.push(" AND c.industry = ").bind(industry.code());
+        }
+        if let Some(grade) = filter.grade {
+            sql.push(" AND i.grade = ").bind(grade.code());
+        }
+        if let Some(class) = filter.class {
+            sql.push(" AND i.class = ").bind(class.code());
+        }
+        if let Some(tag) = filter.tag.as_deref().map(str::trim) {
+            // Tags are stored as a JSON array of strings: match one whole element.
+            let element = serde_json::to_string(tag).unwrap_or_default();
+            sql.push(" AND CAST(c.tags AS TEXT) LIKE ")
+                .bind(format!("%{}%", crate::clients::like_escape(&element)))
+                .push(" ESCAPE '\\'");
+        }
+        sql.push(" ORDER BY COALESCE(i.volume_at_risk_t, 0) DESC, c.id LIMIT ")
+            .bind(limit as i64);
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CustomPlanClient {
+                    client_id: r.try_get_by_index(0)?,
+                    org_unit_id: r.try_get_by_index(1)?,
+                    account_manager_id: r.try_get_by_index(2)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDate;
 use domain::audit::{AuditAction, FieldChange};
+use domain::custom_plan::{spread_over_period, CustomPlanReport, CustomPlanRequest};
 use domain::planning::{
     coverage, plan_half_year, DatedTask, DoneVisit, DueClient, HalfYear, PlanningInput,
     PlanningRules,
@@ -32,14 +33,16 @@ type Problem = domain::error::Problem;
 /// The routes of this module, for the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(generate_plans, coverage_report),
+    paths(generate_plans, custom_plan, coverage_report),
     tags((name = "plans", description = "Half-year coverage plans and coverage"))
 )]
 pub struct Api;
 
 /// Registers the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(generate_plans).service(coverage_report);
+    cfg.service(generate_plans)
+        .service(custom_plan)
+        .service(coverage_report);
 }
 
 fn parse_half(errors: &mut ValidationErrors, code: &str) -> Option<HalfYear> {
@@ -302,6 +305,120 @@ pub async fn generate_plans(
     };
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// Raises a custom plan (DESIGN §2.4): one visit task for each client in the caller's scope
+/// that matches the filter (category, industry, grade, class, org unit, tag), for its account
+/// manager or the nearest director or leader above it, due on the period's working days spread
+/// evenly, the most expected volume at risk first.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    request_body = CustomPlanRequest,
+    responses(
+        (status = 201, body = CustomPlanReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/custom")]
+pub async fn custom_plan(
+    Reviewer(auth): Reviewer,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: ValidJson<CustomPlanRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.0;
+    let now = state.clock.now();
+    let today = domain::china_date(now);
+    let mut errors = match r.validate(today) {
+        Ok(()) => ValidationErrors::new(),
+        Err(e) => e,
+    };
+    let units = state.store.org_units().await?;
+    let tree: Vec<(Uuid, Option<Uuid>)> = units.iter().map(|u| (u.id, u.parent_id)).collect();
+    let scope = auth.scope(&tree);
+    let within = match r.filter.org_unit_id {
+        Some(unit) if tree.iter().any(|(id, _)| *id == unit) => {
+            Some(domain::org::subtree(&tree, unit))
+        }
+        Some(_) => {
+            errors.push(FieldError::not_found("filter.org_unit_id"));
+            None
+        }
+        None => None,
+    };
+    errors.into_result(())?;
+    let limit = domain::custom_plan::MAX_CLIENTS;
+    let clients = state
+        .store
+        .custom_plan_clients(&r.filter, within.as_deref(), &scope, limit + 1)
+        .await?;
+    if clients.len() > limit {
+        return Err(ValidationErrors(vec![FieldError::new(
+            "filter",
+            "too_many",
+            "filter: matches more than 20,000 clients; narrow it",
+            "filter：匹配客户超过 20,000 家，请缩小范围",
+        )])
+        .into());
+    }
+    let supervisors = crate::jobs::Supervisors::load(&state.store).await?;
+    let plan_id = Uuid::now_v7();
+    let assigned: Vec<(&store::plans::CustomPlanClient, Uuid)> = clients
+        .iter()
+        .filter_map(|c| {
+            let person = match r.level {
+                AssigneeLevel::AccountManager => Some(c.account_manager_id),
+                level => supervisors.nearest(c.org_unit_id, level),
+            };
+            person.map(|p| (c, p))
+        })
+        .collect();
+    let days = spread_over_period(assigned.len(), r.from, r.to);
+    let name = r.name.trim();
+    let tasks: Vec<NewTask> = assigned
+        .iter()
+        .zip(&days)
+        .map(|((c, person), day)| NewTask {
+            id: Uuid::now_v7(),
+            kind: TaskKind::Visit,
+            source: TaskSource::CustomPlan,
+            client_id: c.client_id,
+            title: format!("定制走访：{name}"),
+            title_en: format!("Custom visit: {name}"),
+            detail: format!("计划期 {} 至 {}", r.from, r.to),
+            detail_en: format!("Plan period {} to {}", r.from, r.to),
+            due_date: *day,
+            tier: None,
+            document_id: None,
+            dedupe_key: Some(format!("custom:{plan_id}:{}", c.client_id)),
+            assignees: vec![(*person, r.level)],
+            created_at: now,
+        })
+        .collect();
+    let entry = meta.entry(
+        &auth,
+        now,
+        AuditAction::Create,
+        "custom_plan",
+        Some(plan_id),
+        vec![FieldChange {
+            field: "plan".to_owned(),
+            before: serde_json::Value::Null,
+            after: serde_json::to_value(&r).unwrap_or_default(),
+        }],
+    );
+    let created = state.store.create_tasks(&tasks, Some(&entry)).await?;
+    Ok(HttpResponse::Created().json(CustomPlanReport {
+        plan_id,
+        matched: clients.len() as u64,
+        created,
+        without_assignee: (clients.len() - assigned.len()) as u64,
+    }))
 }
 
 /// Which half-year.
