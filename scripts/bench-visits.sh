@@ -53,6 +53,9 @@ r = json.load(open(sys.argv[1]))
 print(f"plans {r['half_year']} ({sys.argv[3]}): {r['assignees']} account managers, {r['clients_due']} clients due, "
       f"{r['created']} tasks created, {r['kept']} kept, {r['unplanned']} unplanned; "
       f"server {r['elapsed_ms']} ms, request {sys.argv[2]} ms")
+for q in r["quotas"]:
+    print(f"  quota {q['level']}: {q['assignees']} people, {q['clients_due']} clients due, "
+          f"{q['created']} created, {q['kept']} kept, {q['unplanned']} unplanned")
 PY
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
@@ -67,10 +70,13 @@ DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" YGJ_BIND="127.0.0.1:$port" YGJ_JO
 pid=$!
 wait_ready "$url"
 manager="$(token "$url" manager)"
-clients=$(curl -fsS -H "Authorization: Bearer $manager" "$url/api/v1/analytics/map" | python3 -c '
+curl -fsS -H "Authorization: Bearer $manager" "$url/api/v1/analytics/map" >"$data/map.json"
+clients=$(python3 - "$data/map.json" <<'PY'
 import json, sys
-m = json.load(sys.stdin)
-print(";".join(f"{c[\"id\"]},{c[\"lat\"]},{c[\"lon\"]}" for c in m["clients"][:200]))')
+m = json.load(open(sys.argv[1]))
+print(";".join("%s,%s,%s" % (c["id"], c["lat"], c["lon"]) for c in m["clients"][:200]))
+PY
+)
 [ -n "$clients" ] || { echo "the manager has no located clients" >&2; exit 1; }
 run="$$"
 CHECKIN_TOKEN="$manager" CHECKIN_CLIENTS="$clients" CHECKIN_RUN="$run" \

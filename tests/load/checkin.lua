@@ -18,7 +18,8 @@ end
 
 local clients = {}
 local token, run
-local n, keys, s201, s200, other = 0, 0, 0, 0, 0
+-- Globals, so done() can read them from each thread.
+n, keys, s201, s200, other = 0, 0, 0, 0, 0
 local last
 
 function init(args)

@@ -146,6 +146,22 @@ impl AuthUser {
         }
         DataScope::for_user(self.user.role, self.user.id, self.user.org_unit_id, tree)
     }
+
+    /// [`AuthUser::scope`], reading the org tree only when the role needs it (account managers
+    /// and administrators do not): one query less on the hot routes of the phone.
+    pub async fn scope_from(&self, store: &store::Store) -> Result<DataScope, store::StoreError> {
+        let needs_tree = self.integrator.is_none()
+            && matches!(
+                self.user.role,
+                domain::org::Role::Leader | domain::org::Role::Director | domain::org::Role::Viewer
+            );
+        let tree = if needs_tree {
+            store.org_tree().await?
+        } else {
+            Vec::new()
+        };
+        Ok(self.scope(&tree))
+    }
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {

@@ -10,7 +10,7 @@ use crate::guard::{Reviewer, Writer};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use bytes::Bytes;
-use chrono::TimeDelta;
+use chrono::{SubsecRound, TimeDelta};
 use domain::audit::{AuditAction, FieldChange};
 use domain::checkin::{assess, CheckInRequest, CheckInRules, MAX_FUTURE_DEVICE_TIME_S};
 use domain::geo::GeoPoint;
@@ -208,7 +208,7 @@ pub async fn check_in(
     request.validate()?;
     let now = state.clock.now();
     let hash = request_hash(&request);
-    let scope = auth.scope(&state.store.org_tree().await?);
+    let scope = auth.scope_from(&state.store).await?;
     let client = state
         .store
         .client(request.client_id, &scope)
@@ -291,9 +291,10 @@ pub async fn check_in(
         task_id: request.task_id,
         idempotency_key: request.idempotency_key.clone(),
         request_hash: hash.clone(),
-        device_time: request.device_time,
-        sent_at: request.sent_at,
-        received_at: now,
+        // Microseconds, as both databases keep them: the answer equals what a replay reads.
+        device_time: request.device_time.trunc_subsecs(6),
+        sent_at: request.sent_at.map(|t| t.trunc_subsecs(6)),
+        received_at: now.trunc_subsecs(6),
         position: request.position,
         accuracy_m: request.accuracy_m,
         assessment,
@@ -318,14 +319,26 @@ pub async fn check_in(
         }],
     );
     match state.store.save_visit(&visit, &entry).await? {
-        VisitSaved::Created(id) => {
-            let saved = state
-                .store
-                .visit(id, &scope, auth.user.id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            Ok(HttpResponse::Created().json(saved))
-        }
+        // What was stored, as stored: no second read.
+        VisitSaved::Created(id) => Ok(HttpResponse::Created().json(Visit {
+            id,
+            idempotency_key: visit.idempotency_key,
+            client_id: visit.client_id,
+            client_name: client.fields.name,
+            task_id: visit.task_id,
+            user_id: visit.user_id,
+            user_name: auth.user.display_name,
+            device_time: visit.device_time,
+            sent_at: visit.sent_at,
+            received_at: visit.received_at,
+            position: visit.position,
+            accuracy_m: visit.accuracy_m,
+            assessment: visit.assessment,
+            record: visit.record,
+            photo_ids: visit.photo_ids,
+            reviewed_at: None,
+            comments: Vec::new(),
+        })),
         VisitSaved::Existing { id, request_hash } => {
             replayed(&state, &scope, auth.user.id, id, &request_hash, &hash).await
         }
