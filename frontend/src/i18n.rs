@@ -324,6 +324,15 @@ dictionary! {
     TonnesUnit => "吨", "t";
     ChartUnavailable => "图表库加载失败，请刷新页面重试", "The chart library did not load; reload the page";
     ArchiveOverviewTitle => "客户档案", "Client archives";
+    FieldTitle => "走访覆盖与成效", "Visit coverage and effectiveness";
+    KpiCoverage => "{}覆盖率", "Coverage, {}";
+    KpiCoverageNote => "应走访 {} 户，已走访 {} 户", "{} clients due, {} visited";
+    KpiFieldVisits => "近一年分类任务走访", "Visits on class tasks, last year";
+    KpiRecovery => "{} 天恢复率", "Recovered within {} days";
+    KpiRecoveryNote => "{}/{} 次恢复", "{} of {} visits recovered";
+    LowestCounties => "覆盖率最低的县区", "Counties with the lowest coverage";
+    GoToPlans => "走访计划与覆盖率 →", "Visit plans and coverage →";
+    GoToEffectiveness => "走访成效明细 →", "Visit effectiveness in detail →";
     // Client page: intelligence
     Intel => "客户洞察", "Client intelligence";
     CurrentClass => "当前分类", "Current class";

@@ -3,8 +3,9 @@
 // told about a follow-up due in the past next to the field, posts a comment with a follow-up
 // (which becomes the manager's task) and the visit leaves the queue. Then the plans page
 // generates the half-year plans and shows the coverage and the week calendar of visit tasks,
-// the map draws the clients and check-ins with Leaflet on a plain background, and the
-// effectiveness page shows the recovery figures.
+// the map draws the clients and check-ins with Leaflet on a plain background, the
+// effectiveness page shows the recovery figures, and the home page sums up the coverage and the
+// recovery as the API reports them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, signIn, BASE_URL } from './browser.mjs';
@@ -387,6 +388,78 @@ test('the effectiveness page shows the recovery per visitor and unit', async () 
     await page.locator('#effectiveness table.effectiveness-assignees tbody tr').count(),
     report.assignees.length,
   );
+  await page.close();
+});
+
+test('the home page shows the coverage and the recovery the API reports', async () => {
+  // Effectiveness counts visits on dynamic-class tasks: raise this week's (as the Sunday job
+  // does) and let the manager answer one with a check-in, so the count is not zero.
+  const admin = await session('admin');
+  const run = await admin.send('POST', '/api/v1/jobs/dynamic_visits/run', {});
+  assert.equal(run.status, 200, JSON.stringify(run.body));
+  const classTasks = await manager.get('/api/v1/tasks?kind=visit&source=dynamic_class&mine=true&status=open&per_page=1');
+  assert.ok(classTasks.items.length > 0, 'the manager has a dynamic-class visit task');
+  const task = classTasks.items[0];
+  const target = await manager.get(`/api/v1/clients/${task.client_id}`);
+  const answered = await manager.send('POST', '/api/v1/visits', {
+    client_id: task.client_id,
+    task_id: task.id,
+    idempotency_key: `e2e-class-visit-${Date.now()}`,
+    device_time: new Date().toISOString(),
+    position: target.location ?? visit.position,
+    accuracy_m: 15,
+    record: { purpose: '动态分类走访', outcome: '了解减量原因' },
+    photo_ids: [],
+  });
+  assert.equal(answered.status, 201, JSON.stringify(answered.body));
+
+  const coverage = await director.get(`/api/v1/plans/coverage?half_year=${currentHalfYear()}`);
+  const report = await director.get('/api/v1/analytics/effectiveness');
+  assert.ok(report.total.visits > 0, 'the class visit is in the director\'s scope');
+  const page = await directorPage();
+  await page.goto(`${BASE_URL}/`);
+  const section = page.locator('#section-field');
+  const value = (id) => section.locator(`#${id} .kpi-value`).innerText();
+  await section.locator('#kpi-coverage').waitFor({ timeout: 30_000 });
+  await section.locator('#kpi-field-visits').waitFor({ timeout: 30_000 });
+  assert.match(await section.locator('h2').innerText(), /走访覆盖与成效/);
+
+  // Coverage of the half-year, as a percent with one decimal, and its counts.
+  assert.equal(await value('kpi-coverage'), `${coverage.total.percent.toFixed(1)}%`);
+  const coverageTile = await section.locator('#kpi-coverage').innerText();
+  assert.match(coverageTile, new RegExp(`应走访 ${coverage.total.due.toLocaleString('en-US')} 户，已走访 ${coverage.total.covered.toLocaleString('en-US')} 户`));
+
+  // The visits counted and the three recovery windows.
+  assert.equal(await value('kpi-field-visits'), report.total.visits.toLocaleString('en-US'));
+  for (const days of [30, 60, 90]) {
+    const figure = report.total.windows.find((w) => w.days === days);
+    const rate = figure.recovery_rate;
+    assert.equal(await value(`kpi-recovery-${days}`), rate === null ? '—' : `${rate.toFixed(1)}%`, `${days} days`);
+    assert.match(await section.locator(`#kpi-recovery-${days}`).innerText(), new RegExp(`${figure.recovered}/${figure.measured} 次恢复`));
+  }
+
+  // The counties furthest behind, lowest first, as the API orders them.
+  const rows = section.locator('#field-lowest table.field-counties tbody tr');
+  const lowest = coverage.units.slice(0, 5);
+  assert.ok(lowest.length > 0, 'the director\'s scope has a county');
+  assert.equal(await rows.count(), lowest.length);
+  for (const [i, unit] of lowest.entries()) {
+    assert.equal(await rows.nth(i).getAttribute('data-id'), unit.id);
+    assert.match(await rows.nth(i).innerText(), new RegExp(`${unit.percent.toFixed(1)}%`));
+  }
+  await page.screenshot({ path: '/tmp/ygj-dashboard-field.png', fullPage: true });
+
+  // In English too, then on to the full pages.
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => document.querySelector('#section-field h2')?.textContent === 'Visit coverage and effectiveness');
+  assert.match(await section.locator('#kpi-recovery-60').innerText(), /Recovered within 60 days/);
+  await page.click('#lang-switch');
+  await page.click('#field-to-effectiveness');
+  await page.waitForURL(`${BASE_URL}/visits/effectiveness`);
+  await page.locator('#effectiveness table.effectiveness-total').waitFor({ timeout: 30_000 });
+  await page.goBack();
+  await page.click('#field-to-plans');
+  await page.waitForURL(`${BASE_URL}/visits/plans`);
   await page.close();
 });
 

@@ -2,7 +2,8 @@
 //! `GET /api/v1/analytics/dashboard`: KPI tiles, clients by dynamic class, clients by grade per
 //! org unit (click a unit to drill into it), the volume trend by product with the year-ago
 //! months dashed, class transitions, and the clients to act on: expected volume at risk and
-//! prepaid not lifted. The archive overview follows below.
+//! prepaid not lifted. Then the half-year's visit coverage and the visits' recovery rates (the
+//! tables are the plans page's), and the archive overview below.
 //!
 //! Charts are ECharts options built here as JSON ([`crate::charts`]); tables and tiles are HTML
 //! text (see `components`), which keeps the WASM small.
@@ -15,13 +16,16 @@ use crate::components::{
 };
 use crate::i18n::{self, tr, T};
 use crate::pages::archive::ArchiveOverview;
+use crate::pages::plans::{coverage_table, current_half_year, half_year_label, rate_text};
 use crate::state::{use_app, use_lang};
 use chrono::Datelike;
 use domain::analytics::{DashboardClientRow, DashboardResponse, TransitionsSummary};
 use domain::classification::ClientClass;
+use domain::effectiveness::EffectivenessReport;
 use domain::grading::Grade;
 use domain::org::{OrgLevel, OrgUnit, Role};
 use domain::sales::Product;
+use domain::visit::CoverageReport;
 use domain::Lang;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -115,6 +119,7 @@ pub fn DashboardPage() -> impl IntoView {
             <Show when=move || ready.get()>
                 <IntelSections data=data/>
             </Show>
+            <FieldSection/>
             <ArchiveOverview embedded=true/>
         </section>
     }
@@ -269,6 +274,104 @@ fn IntelSections(data: Memo<Loaded>) -> impl IntoView {
     }
 }
 
+/// How many of the counties furthest behind the section lists.
+const LOWEST_COUNTIES: usize = 5;
+
+/// The current half-year's visit coverage and the recovery of the visited clients
+/// (`GET /api/v1/plans/coverage`, `GET /api/v1/analytics/effectiveness`), with the counties
+/// furthest behind and links to the full pages. Both are live, over the signed-in user's scope.
+#[component]
+fn FieldSection() -> impl IntoView {
+    let lang = use_lang();
+    let half = current_half_year();
+    let coverage = get_resource(move || format!("/api/v1/plans/coverage?half_year={half}"));
+    let effectiveness = get_resource(|| "/api/v1/analytics/effectiveness".to_owned());
+    let failed =
+        |e: ApiError, lang: Lang| format!("<p class=\"error\">{}</p>", esc(&e.message(lang)));
+    let kpis = move || {
+        let lang = lang.get();
+        let mut html = match loaded::<CoverageReport>(coverage) {
+            None => String::new(),
+            Some(Err(e)) => failed(e, lang),
+            Some(Ok(r)) => coverage_tile(&r, lang),
+        };
+        html.push_str(&match loaded::<EffectivenessReport>(effectiveness) {
+            None => String::new(),
+            Some(Err(e)) => failed(e, lang),
+            Some(Ok(r)) => effectiveness_tiles(&r, lang),
+        });
+        html
+    };
+    let counties = move || {
+        let lang = lang.get();
+        match loaded::<CoverageReport>(coverage) {
+            Some(Ok(r)) => coverage_table(
+                &r.units[..r.units.len().min(LOWEST_COUNTIES)],
+                lang,
+                "field-counties",
+                T::County.get(lang),
+            ),
+            None => format!("<p class=\"muted\">{}</p>", esc(T::Loading.get(lang))),
+            Some(Err(_)) => String::new(),
+        }
+    };
+    view! {
+        <section class="card section" id="section-field">
+            <h2>{tr(T::FieldTitle)}</h2>
+            <div class="intel-kpis" id="field-kpis" inner_html=kpis></div>
+            <h3>{tr(T::LowestCounties)}</h3>
+            {html_block("field-lowest", counties, |_, _| {})}
+            <p class="toolbar">
+                <a href="/visits/plans" id="field-to-plans">{tr(T::GoToPlans)}</a>
+                <a href="/visits/effectiveness" id="field-to-effectiveness">{tr(T::GoToEffectiveness)}</a>
+            </p>
+        </section>
+    }
+}
+
+fn coverage_tile(r: &CoverageReport, lang: Lang) -> String {
+    let total = &r.total;
+    kpi_tile(
+        "kpi-coverage",
+        &T::KpiCoverage
+            .get(lang)
+            .replace("{}", &half_year_label(&r.half_year, lang)),
+        &rate_text(Some(total.percent)),
+        &T::KpiCoverageNote
+            .get(lang)
+            .replacen("{}", &i18n::format_count(total.due), 1)
+            .replacen("{}", &i18n::format_count(total.covered), 1),
+    )
+}
+
+/// The visits counted and one tile per recovery window (30/60/90 days).
+fn effectiveness_tiles(r: &EffectivenessReport, lang: Lang) -> String {
+    let mut html = kpi_tile(
+        "kpi-field-visits",
+        T::KpiFieldVisits.get(lang),
+        &i18n::format_count(r.total.visits),
+        &T::AsOf
+            .get(lang)
+            .replace("{}", &i18n::format_date(r.as_of, lang)),
+    );
+    for days in &r.windows {
+        let figure = r.total.windows.iter().find(|f| f.days == *days);
+        let note = figure.map_or_else(String::new, |f| {
+            T::KpiRecoveryNote
+                .get(lang)
+                .replacen("{}", &i18n::format_count(f.recovered), 1)
+                .replacen("{}", &i18n::format_count(f.measured), 1)
+        });
+        html.push_str(&kpi_tile(
+            &format!("kpi-recovery-{days}"),
+            &T::KpiRecovery.get(lang).replace("{}", &days.to_string()),
+            &rate_text(figure.and_then(|f| f.recovery_rate)),
+            &note,
+        ));
+    }
+    html
+}
+
 fn class_count(d: &DashboardResponse, class: ClientClass) -> u64 {
     d.by_class
         .iter()
@@ -276,15 +379,20 @@ fn class_count(d: &DashboardResponse, class: ClientClass) -> u64 {
         .map_or(0, |c| c.clients)
 }
 
+/// One KPI tile (HTML).
+fn kpi_tile(id: &str, label: &str, value: &str, note: &str) -> String {
+    format!(
+        "<div class=\"intel-kpi\" id=\"{id}\"><span class=\"kpi-label\">{}</span>\
+         <span class=\"kpi-value\">{}</span><span class=\"kpi-note\">{}</span></div>",
+        esc(label),
+        esc(value),
+        esc(note)
+    )
+}
+
 fn kpis_html(d: &DashboardResponse, lang: Lang) -> String {
     let tile = |id: &str, label: T, value: String, note: String| {
-        format!(
-            "<div class=\"intel-kpi\" id=\"{id}\"><span class=\"kpi-label\">{}</span>\
-             <span class=\"kpi-value\">{}</span><span class=\"kpi-note\">{}</span></div>",
-            esc(label.get(lang)),
-            esc(&value),
-            esc(&note)
-        )
+        kpi_tile(id, label.get(lang), &value, &note)
     };
     let key = &d.key_clients;
     let key_note = T::KpiKeyShareNote
@@ -737,6 +845,28 @@ mod tests {
             .map(|(_, n)| n)
             .collect();
         assert_eq!(names, ["岳麓区"]);
+    }
+
+    #[test]
+    fn recovery_tiles_show_a_dash_until_a_window_is_measured() {
+        let mut total = domain::effectiveness::EffectivenessRow::new(Uuid::nil(), "合计".into());
+        total.visits = 1234;
+        total.windows[0].measured = 8;
+        total.windows[0].recovered = 3;
+        total.finish();
+        let report = EffectivenessReport {
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("date"),
+            windows: vec![30, 60, 90],
+            total,
+            assignees: Vec::new(),
+            units: Vec::new(),
+        };
+        let html = effectiveness_tiles(&report, Lang::Zh);
+        assert!(html.contains("id=\"kpi-field-visits\""));
+        assert!(html.contains("<span class=\"kpi-value\">1,234</span>"));
+        assert!(html.contains("30 天恢复率</span><span class=\"kpi-value\">37.5%</span>"));
+        assert!(html.contains("3/8 次恢复"));
+        assert!(html.contains("90 天恢复率</span><span class=\"kpi-value\">—</span>"));
     }
 
     #[test]

@@ -614,7 +614,7 @@ fn week_calendar(version: RwSignal<u32>) -> AnyView {
 }
 
 /// A rate in percent, "—" when nothing is measured yet.
-fn rate_text(rate: Option<f64>) -> String {
+pub(crate) fn rate_text(rate: Option<f64>) -> String {
     rate.map_or_else(
         || "—".to_owned(),
         |r| format!("{}%", i18n::format_number(r, 1, 1)),
