@@ -470,9 +470,27 @@ pub fn save_text_file(filename: &str, mime: &str, text: &str) -> Result<(), ApiE
 /// Sends `form` (multipart, the browser sets the boundary) signed in; the body of a success.
 /// An expired access token is refreshed once and the form sent again.
 pub async fn send_form(path: &str, form: &web_sys::FormData) -> Result<String, ApiError> {
+    send_body(path, form, None).await
+}
+
+/// Sends `blob` (a photo's bytes) signed in as the body with `Content-Type: content_type`; the
+/// body of a success. An expired access token is refreshed once and the bytes sent again.
+pub async fn send_blob(
+    path: &str,
+    blob: &web_sys::Blob,
+    content_type: &str,
+) -> Result<String, ApiError> {
+    send_body(path, blob, Some(content_type)).await
+}
+
+async fn send_body(
+    path: &str,
+    body: &JsValue,
+    content_type: Option<&str>,
+) -> Result<String, ApiError> {
     let mut refreshed = false;
     loop {
-        let response = raw_fetch("POST", path, Some(form)).await?;
+        let response = raw_fetch("POST", path, Some(body), content_type).await?;
         let status = response.status();
         if status == 401 && !refreshed && refresh_session().await {
             refreshed = true;
@@ -499,9 +517,9 @@ pub async fn send_form(path: &str, form: &web_sys::FormData) -> Result<String, A
 
 /// Fetches a file signed in and returns an object URL for it (for `<img src>` or a new tab).
 pub async fn object_url(path: &str) -> Result<String, ApiError> {
-    let mut response = raw_fetch("GET", path, None).await?;
+    let mut response = raw_fetch("GET", path, None, None).await?;
     if response.status() == 401 && refresh_session().await {
-        response = raw_fetch("GET", path, None).await?;
+        response = raw_fetch("GET", path, None, None).await?;
     }
     if !response.ok() {
         return Err(ApiError::Status(response.status()));
@@ -522,7 +540,8 @@ pub async fn object_url(path: &str) -> Result<String, ApiError> {
 async fn raw_fetch(
     method: &str,
     path: &str,
-    form: Option<&web_sys::FormData>,
+    body: Option<&JsValue>,
+    content_type: Option<&str>,
 ) -> Result<web_sys::Response, ApiError> {
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(|e| ApiError::Network(js_error(e)))?;
@@ -532,10 +551,15 @@ async fn raw_fetch(
             .map_err(|e| ApiError::Network(js_error(e)))?;
     }
     let init = web_sys::RequestInit::new();
+    if let Some(content_type) = content_type {
+        headers
+            .set("Content-Type", content_type)
+            .map_err(|e| ApiError::Network(js_error(e)))?;
+    }
     init.set_method(method);
     init.set_headers(&headers);
-    if let Some(form) = form {
-        init.set_body(form);
+    if let Some(body) = body {
+        init.set_body(body);
     }
     let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
