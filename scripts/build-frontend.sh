@@ -2,7 +2,8 @@
 # Builds the Leptos frontend into frontend/dist/, ready for the server to serve at `/`:
 #   app-<hash>.js, app-<hash>_bg.wasm, snippet-<hash>.js (the app's inline JS), style-<hash>.css,
 #   echarts-<hash>.min.js (npm echarts, loaded by the first chart), leaflet-<hash>.js and
-#   leaflet-<hash>.css (npm leaflet, loaded by the visit map), index.html; each also as .gz and .br.
+#   leaflet-<hash>.css (npm leaflet, loaded by the visit map), index.html, sw.js (the service worker
+#   that keeps the app shell for the phone pages offline); each also as .gz and .br.
 # Hashed names let the server cache assets for a year; index.html is the only file that changes name-free.
 #
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli equal to Cargo.lock's wasm-bindgen,
@@ -109,6 +110,16 @@ sed -e "s|__JS__|$js_name|g" -e "s|__WASM__|$wasm_name|g" -e "s|__CSS__|$css_nam
   -e "s|__ECHARTS__|$echarts_name|g" -e "s|__LEAFLET_JS__|$leaflet_js_name|g" \
   -e "s|__LEAFLET_CSS__|$leaflet_css_name|g" frontend/index.html > "$dist/index.html"
 grep -q "__" "$dist/index.html" && die "index.html still has a placeholder"
+
+# The service worker keeps index.html, the app and its style for offline starts; its version is
+# index.html's hash (which names every asset), so each build installs afresh.
+shell="\"/index.html\", \"/$js_name\", \"/$wasm_name\", \"/$css_name\""
+for snippet in "$dist"/snippet-*.js; do
+  if [ -e "$snippet" ]; then shell="$shell, \"/$(basename "$snippet")\""; fi
+done
+sed -e "s|__SW_VERSION__|$(hash_of "$dist/index.html")|" -e "s|__SW_SHELL__|$shell|" \
+  frontend/static/sw.js > "$dist/sw.js"
+grep -q "__SW_" "$dist/sw.js" && die "sw.js still has a placeholder"
 
 log "precompressing (gzip -9, brotli q11)"
 for f in "$dist"/*; do

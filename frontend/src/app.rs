@@ -43,11 +43,19 @@ pub fn App() -> impl IntoView {
     });
     // Any request that finds the session gone signs out; the shell then shows the sign-in page.
     api::set_unauthorized_handler(move || app.sign_out());
+    // The phone's outbox sends queued check-ins whenever it can; the service worker keeps the
+    // app shell for offline starts.
+    crate::offline::start(app);
+    crate::offline::register_service_worker();
 
     view! {
         <Router>
             <Routes fallback=|| view! { <NotFoundPage/> }>
                 <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("/m") view=crate::pages::phone::PhoneShell>
+                    <Route path=path!("") view=crate::pages::phone::TodayPage/>
+                    <Route path=path!("checkin/:task_id") view=crate::pages::phone::CheckInPage/>
+                </ParentRoute>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("clients") view=ClientListPage/>
@@ -130,6 +138,7 @@ fn Shell() -> impl IntoView {
                     <div class="shell-body">
                         <NavBar/>
                         <main class="content" id="main">
+                            <crate::pages::phone::PhoneOffer/>
                             <Outlet/>
                         </main>
                     </div>
@@ -226,6 +235,7 @@ fn TopBar() -> impl IntoView {
 #[component]
 fn NavBar() -> impl IntoView {
     let lang = use_lang();
+    let app = use_app();
     let is_admin = admin_role();
     let link = move |(label, href, icon): (T, &'static str, &'static str)| {
         view! {
@@ -239,6 +249,13 @@ fn NavBar() -> impl IntoView {
     view! {
         <nav class="sidenav" aria-label="sections">
             {others.unwrap_or_default().iter().copied().map(link).collect_view()}
+            // Account managers check in from the phone pages.
+            {move || app.is_account_manager().then(|| view! {
+                <a href="/m" class="nav-link nav-phone" id="nav-phone">
+                    <span class="nav-icon" aria-hidden="true">"☎"</span>
+                    <span class="nav-label">{crate::pages::visits::wt("手机打卡", "Phone check-in")}</span>
+                </a>
+            })}
             {move || (is_admin.get() == Some(true)).then(|| admin.copied().map(link))}
         </nav>
     }

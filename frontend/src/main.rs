@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod charts;
 pub mod components;
+pub mod offline;
 pub mod pages;
 pub mod state;
 
