@@ -99,11 +99,27 @@ const SECTIONS: [(T, &str, &str); 8] = [
     (T::Admin, "/admin", "⚙"),
 ];
 
+/// Whether there is a session; after a reload only its token is known, so this also fetches
+/// who it belongs to. For the frames of the desktop and the phone pages.
+pub(crate) fn session_user(app: AppState) -> Memo<bool> {
+    let signed_in = Memo::new(move |_| app.token.with(Option::is_some));
+    Effect::new(move |_| {
+        if signed_in.get() && app.user.with_untracked(Option::is_none) {
+            spawn_local(async move {
+                if let Ok(user) = api::me().await {
+                    app.user.set(Some(user));
+                }
+            });
+        }
+    });
+    signed_in
+}
+
 /// Frame of every signed-in page; sends visitors without a session to the sign-in page.
 #[component]
 fn Shell() -> impl IntoView {
     let app = use_app();
-    let signed_in = Memo::new(move |_| app.token.with(Option::is_some));
+    let signed_in = session_user(app);
     let location = use_location();
 
     // The organisation tree rarely changes; load it once for all pages of this session.
@@ -118,17 +134,6 @@ fn Shell() -> impl IntoView {
         }
     });
     provide_context(OrgUnits(org_units));
-
-    // After a reload only the token is known; fetch who it belongs to.
-    Effect::new(move |_| {
-        if signed_in.get() && app.user.with_untracked(Option::is_none) {
-            spawn_local(async move {
-                if let Ok(user) = api::me().await {
-                    app.user.set(Some(user));
-                }
-            });
-        }
-    });
 
     move || {
         if signed_in.get() {

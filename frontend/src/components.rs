@@ -198,21 +198,62 @@ pub fn field_error_text(error: &domain::validation::FieldError, label: &str, lan
     }
 }
 
+/// A field's name in both languages: an i18n key, or a (Chinese, English) pair.
+pub trait Label: Copy + Send + Sync + 'static {
+    /// The name in `lang`.
+    fn text(self, lang: Lang) -> &'static str;
+}
+
+impl Label for T {
+    fn text(self, lang: Lang) -> &'static str {
+        self.get(lang)
+    }
+}
+
+impl Label for (&'static str, &'static str) {
+    fn text(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.0,
+            Lang::En => self.1,
+        }
+    }
+}
+
+/// Whether `field` has an error among `errors`, for `aria-invalid` and the red border.
+pub fn has_error(
+    errors: impl With<Value = Vec<domain::validation::FieldError>>,
+    field: &str,
+) -> bool {
+    errors.with(|all| all.iter().any(|e| e.field == field))
+}
+
+/// The errors of `field` among `errors`, each a line under its input naming the field by
+/// `label`.
+pub fn field_errors<E>(errors: E, field: &'static str, label: impl Label) -> AnyView
+where
+    E: With<Value = Vec<domain::validation::FieldError>> + Copy + Send + Sync + 'static,
+{
+    let lang = use_lang();
+    dyn_view(move || {
+        let lang = lang.get();
+        errors
+            .with(|all| {
+                all.iter()
+                    .filter(|e| e.field == field)
+                    .map(|e| field_error_text(e, label.text(lang), lang))
+                    .collect::<Vec<_>>()
+            })
+            .into_iter()
+            .map(|text| view! { <div class="field-error" data-field=field>{text}</div> })
+            .collect_view()
+            .into_any()
+    })
+}
+
 /// The errors of one field, under its input.
 #[component]
 pub fn FieldErrorsFor(status: FormStatus, field: &'static str, label: T) -> impl IntoView {
-    let lang = use_lang();
-    move || {
-        let lang = lang.get();
-        status.errors.with(|all| {
-            all.iter()
-                .filter(|e| e.field == field)
-                .map(|e| {
-                    view! { <div class="field-error">{field_error_text(e, label.get(lang), lang)}</div> }
-                })
-                .collect_view()
-        })
-    }
+    field_errors(status.errors, field, label)
 }
 
 /// A labelled input bound to a text signal, with its field errors.
@@ -226,11 +267,7 @@ pub fn LabelledInput(
     #[prop(optional)] input_type: Option<&'static str>,
     #[prop(optional)] required: bool,
 ) -> impl IntoView {
-    let invalid = move || {
-        status
-            .errors
-            .with(|all| all.iter().any(|e| e.field == field))
-    };
+    let invalid = move || has_error(status.errors, field);
     view! {
         <div class="field">
             <label class="field-label" for=id>

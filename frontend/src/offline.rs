@@ -7,11 +7,9 @@
 //! a lost answer is recognised by the server and the visit is recorded exactly once.
 //!
 //! What happens to an item:
-//! - 201 or 200 (the server already had it): removed, its visit kept for the page to show;
-//! - 409 (the key was used for other content): if one of the user's visits carries this key,
-//!   an earlier attempt did arrive (only `sent_at` differs), so it counts as delivered; else the
-//!   item is marked failed with the server's message;
-//! - any other refusal (422, 403, 404…): marked failed with the message and the field errors,
+//! - 201 or 200 (the server already had it — a retry differs only in `sent_at`, which the
+//!   server leaves out of the comparison): removed, its visit kept for the page to show;
+//! - a refusal (409, 422, 403, 404…): marked failed with the message and the field errors,
 //!   and kept until the user fixes it or discards it — never dropped silently;
 //! - no answer, a 5xx, or a lost session: kept as it is for the next attempt.
 //!
@@ -23,7 +21,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use domain::checkin::CheckInRequest;
 use domain::validation::FieldError;
-use domain::visit::{PhotoUploaded, Visit, VisitPage};
+use domain::visit::{PhotoUploaded, Visit};
 use domain::Lang;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -639,28 +637,8 @@ async fn deliver(entry: Entry) -> Delivery {
             Err(_) => Delivery::Later,
         },
         Err(e) if is_transient(&e) => Delivery::Later,
-        Err(e) if is_conflict(&e) => match visit_with_key(&key).await {
-            Ok(Some(visit)) => Delivery::Sent(Box::new(visit)),
-            Ok(None) => refused(item, &e),
-            Err(_) => Delivery::Later,
-        },
         Err(e) => refused(item, &e),
     }
-}
-
-fn is_conflict(error: &ApiError) -> bool {
-    match error {
-        ApiError::Problem(p) => p.status == 409,
-        ApiError::Status(s) => *s == 409,
-        _ => false,
-    }
-}
-
-/// The signed-in user's visit recorded under `key`, among their latest 200.
-async fn visit_with_key(key: &str) -> Result<Option<Visit>, ApiError> {
-    let text = api::call("GET", "/api/v1/visits?mine=true&per_page=200", None).await?;
-    let page: VisitPage = api::decode(&text)?;
-    Ok(page.items.into_iter().find(|v| v.idempotency_key == key))
 }
 
 #[cfg(test)]
@@ -689,8 +667,6 @@ mod tests {
         assert!(!is_transient(&problem(422, ErrorCode::ValidationFailed)));
         assert!(!is_transient(&problem(409, ErrorCode::Conflict)));
         assert!(!is_transient(&ApiError::Status(404)));
-        assert!(is_conflict(&problem(409, ErrorCode::Conflict)));
-        assert!(!is_conflict(&problem(422, ErrorCode::ValidationFailed)));
     }
 
     #[test]

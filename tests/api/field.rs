@@ -2,7 +2,7 @@
 //! visit map, through the API on both databases.
 
 use crate::db_test;
-use crate::helpers::{error_fields, today, TestApp};
+use crate::helpers::{error_fields, item_ids, today, TestApp};
 use crate::visits::{check_in, located_client, me, visit_task};
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
@@ -23,14 +23,7 @@ async fn the_calendar_filters_tasks_by_day_and_source(app: &TestApp) {
     let (client, _, _) = located_client(app, &manager).await;
     let task = visit_task(app, &manager, &client, &manager_id).await;
     let day = today();
-    let ids = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|t| t["id"].as_str().expect("id").to_owned())
-            .collect()
-    };
+    let task_id = json!(task);
     let week = app
         .get_json(
             &format!(
@@ -40,7 +33,7 @@ async fn the_calendar_filters_tasks_by_day_and_source(app: &TestApp) {
             &manager,
         )
         .await;
-    assert!(ids(&week).contains(&task), "{week}");
+    assert!(item_ids(&week).contains(&&task_id), "{week}");
     assert!(week["items"]
         .as_array()
         .expect("items")
@@ -52,15 +45,15 @@ async fn the_calendar_filters_tasks_by_day_and_source(app: &TestApp) {
             &manager,
         )
         .await;
-    assert!(!ids(&later).contains(&task));
+    assert!(!item_ids(&later).contains(&&task_id));
     let other_source = app
         .get_json("/api/v1/tasks?source=coverage_plan&mine=true", &manager)
         .await;
-    assert!(!ids(&other_source).contains(&task));
+    assert!(!item_ids(&other_source).contains(&&task_id));
     let by_assignee = app
         .get_json(&format!("/api/v1/tasks?assignee_id={manager_id}"), &manager)
         .await;
-    assert!(ids(&by_assignee).contains(&task));
+    assert!(item_ids(&by_assignee).contains(&&task_id));
 
     let response = app
         .get(
@@ -262,12 +255,7 @@ async fn the_map_shows_located_clients_and_recent_check_ins(app: &TestApp) {
     let clients = map["clients"].as_array().expect("clients");
     let mine = app.get_json("/api/v1/clients?per_page=200", &manager).await;
     // Every point is one of the manager's clients and has coordinates.
-    let my_ids: Vec<&Value> = mine["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|c| &c["id"])
-        .collect();
+    let my_ids: Vec<&Value> = item_ids(&mine);
     assert!(!clients.is_empty());
     for c in clients {
         assert!(my_ids.contains(&&c["id"]), "{c}");

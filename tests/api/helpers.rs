@@ -29,6 +29,16 @@ pub fn error_fields(problem: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The `id` of each item of a list page, in order.
+pub fn item_ids(page: &Value) -> Vec<&Value> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| &item["id"])
+        .collect()
+}
+
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
 }

@@ -4,7 +4,7 @@
 
 use crate::db_test;
 use crate::documents::png;
-use crate::helpers::{error_fields, now, today, TestApp};
+use crate::helpers::{error_fields, item_ids, now, today, TestApp};
 use chrono::TimeDelta;
 use serde_json::{json, Value};
 
@@ -45,6 +45,19 @@ pub async fn visit_task(app: &TestApp, token: &str, client: &str, assignee: &str
     assert_eq!(response.status(), 201);
     let task: Value = response.json().await.expect("task");
     task["id"].as_str().expect("id").to_owned()
+}
+
+/// Plans the second half of 2026 as `token`; the report.
+async fn plan_2026_h2(app: &TestApp, token: &str) -> Value {
+    let response = app
+        .post_json(
+            "/api/v1/plans/generate",
+            token,
+            &json!({"half_year": "2026-h2"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("report")
 }
 
 pub fn check_in(client: &str, task: Option<&str>, key: &str, lat: f64, lon: f64) -> Value {
@@ -140,6 +153,13 @@ async fn a_check_in_is_assessed_recorded_once_and_moves_its_task(app: &TestApp) 
         .expect("visit");
     assert_eq!(queued["assessment"]["clock_flag"], false);
     assert_eq!(visit_count(app, &manager).await, 4);
+    // Its retry from the queue a minute later is the same check-in: answered, not stored again.
+    let mut retry = check_in(&client, None, "phone-key-queued", lat, lon);
+    retry["device_time"] = json!(now() - TimeDelta::hours(3));
+    retry["sent_at"] = json!(now() + TimeDelta::minutes(1));
+    let again = app.post_json("/api/v1/visits", &manager, &retry).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(visit_count(app, &manager).await, 4);
 }
 db_test!(a_check_in_is_assessed_recorded_once_and_moves_its_task);
 
@@ -187,12 +207,7 @@ async fn bad_check_ins_are_refused_field_by_field_and_store_nothing(app: &TestAp
     let admin = app.token("admin").await;
     let all = app.get_json("/api/v1/clients?per_page=200", &admin).await;
     let mine = app.get_json("/api/v1/clients?per_page=200", &manager).await;
-    let my_ids: Vec<&Value> = mine["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|c| &c["id"])
-        .collect();
+    let my_ids: Vec<&Value> = item_ids(&mine);
     let outside = all["items"]
         .as_array()
         .expect("items")
@@ -555,31 +570,14 @@ async fn half_year_plans_cover_every_client_once_and_keep_what_is_done(app: &Tes
         .status(),
         403
     );
-    let plan = app
-        .post_json(
-            "/api/v1/plans/generate",
-            &director,
-            &json!({"half_year": "2026-h2"}),
-        )
-        .await;
-    assert_eq!(plan.status(), 200);
-    let plan: Value = plan.json().await.expect("report");
+    let plan = plan_2026_h2(app, &director).await;
     assert_eq!(plan["clients_due"].as_u64(), Some(due));
     assert_eq!(plan["covered"], 1);
     let created = plan["created"].as_u64().expect("created");
     let unplanned = plan["unplanned"].as_u64().expect("unplanned");
     assert_eq!(created + unplanned + 1, due, "{plan}");
     // Planning again keeps the dated tasks and creates nothing.
-    let again: Value = app
-        .post_json(
-            "/api/v1/plans/generate",
-            &director,
-            &json!({"half_year": "2026-h2"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("report");
+    let again: Value = plan_2026_h2(app, &director).await;
     assert_eq!(again["created"], 0);
     assert_eq!(again["kept"].as_u64(), Some(created));
     // A director plans no leader's quota.
@@ -635,16 +633,7 @@ async fn role_quotas_give_directors_grade_a_and_leaders_key_clients(app: &TestAp
     let grade_a = count("grade=a").await;
     let key = count("key_client=true").await;
     assert!(grade_a > 0 && key > 0);
-    let plan: Value = app
-        .post_json(
-            "/api/v1/plans/generate",
-            &admin,
-            &json!({"half_year": "2026-h2"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("report");
+    let plan: Value = plan_2026_h2(app, &admin).await;
     let quota = |level: &str| {
         plan["quotas"]
             .as_array()
@@ -688,16 +677,7 @@ async fn role_quotas_give_directors_grade_a_and_leaders_key_clients(app: &TestAp
         assert_eq!(intel["current"]["grade"], "a", "{intel}");
     }
     // Planning again keeps every quota task.
-    let again: Value = app
-        .post_json(
-            "/api/v1/plans/generate",
-            &admin,
-            &json!({"half_year": "2026-h2"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("report");
+    let again: Value = plan_2026_h2(app, &admin).await;
     for q in again["quotas"].as_array().expect("quotas") {
         assert_eq!(q["created"], 0, "{again}");
     }

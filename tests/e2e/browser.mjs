@@ -24,7 +24,10 @@ export async function signIn(page, username = 'admin', password = 'Demo@2026') {
   await page.waitForSelector('.client-row', { timeout: 30_000 });
 }
 
-// A small API client signed in as `username`, for test set-up and checks beside the browser.
+// A small API client signed in as `username`, for test set-up and checks beside the browser:
+// `get` returns the body of a 2xx answer (and throws on anything else); `send` returns
+// `{status, body}` whatever the status, with a JSON body or raw bytes (a Buffer) of
+// `contentType`.
 export async function apiAs(username, password = 'Demo@2026') {
   const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
@@ -32,12 +35,25 @@ export async function apiAs(username, password = 'Demo@2026') {
   });
   if (!login.ok) throw new Error(`sign-in as ${username}: HTTP ${login.status}`);
   const { access_token: token } = await login.json();
+  async function send(method, path, body, contentType = 'application/json') {
+    const response = await fetch(`${BASE_URL}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': contentType }),
+      },
+      body: body === undefined || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  }
   return {
     token,
+    send,
     async get(path) {
-      const response = await fetch(`${BASE_URL}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
-      return response.json();
+      const { status, body } = await send('GET', path);
+      if (status < 200 || status > 299) throw new Error(`GET ${path}: HTTP ${status} ${JSON.stringify(body)}`);
+      return body;
     },
   };
 }

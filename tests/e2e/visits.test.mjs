@@ -8,44 +8,13 @@
 // recovery as the API reports them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, signIn, BASE_URL } from './browser.mjs';
+import { launch, signIn, apiAs, BASE_URL } from './browser.mjs';
 
 let browser;
 let manager;
 let director;
 let visit;
 const errors = [];
-
-// A signed-in API client with the verbs the set-up needs; throws on an unexpected status.
-async function session(username) {
-  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: 'Demo@2026' }),
-  });
-  assert.equal(login.status, 200, `sign-in as ${username}`);
-  const { access_token: token } = await login.json();
-  const send = async (method, path, body, contentType = 'application/json') => {
-    const response = await fetch(`${BASE_URL}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': contentType }),
-      },
-      body: body === undefined || Buffer.isBuffer(body) ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  };
-  return {
-    send,
-    async get(path) {
-      const { status, body } = await send('GET', path);
-      assert.equal(status, 200, `GET ${path}: ${JSON.stringify(body)}`);
-      return body;
-    },
-  };
-}
 
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
@@ -78,8 +47,8 @@ async function directorPage() {
 
 before(async () => {
   browser = await launch();
-  manager = await session('manager');
-  director = await session('director');
+  manager = await apiAs('manager');
+  director = await apiAs('director');
 
   // One of the manager's clients with a registered location.
   const clients = await manager.get('/api/v1/clients?per_page=20');
@@ -394,7 +363,7 @@ test('the effectiveness page shows the recovery per visitor and unit', async () 
 test('the home page shows the coverage and the recovery the API reports', async () => {
   // Effectiveness counts visits on dynamic-class tasks: raise this week's (as the Sunday job
   // does) and let the manager answer one with a check-in, so the count is not zero.
-  const admin = await session('admin');
+  const admin = await apiAs('admin');
   const run = await admin.send('POST', '/api/v1/jobs/dynamic_visits/run', {});
   assert.equal(run.status, 200, JSON.stringify(run.body));
   const classTasks = await manager.get('/api/v1/tasks?kind=visit&source=dynamic_class&mine=true&status=open&per_page=1');

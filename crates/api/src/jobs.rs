@@ -41,20 +41,36 @@ pub const EXPIRY_ALERTS: &str = "expiry_alerts";
 /// Clients per batch of the expiry job: one page of facts, one transaction of writes.
 const PAGE: u64 = 1000;
 
-/// Runs the job called `name` for `as_of`; `None` when there is no such job.
+/// Runs the job called `name` for `as_of`, timed and logged (scheduled and on-demand runs
+/// alike); `None` when there is no such job.
 pub async fn run_job(
     store: &Store,
     name: &str,
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Option<Result<JobReport, StoreError>> {
-    match name {
-        EXPIRY_ALERTS => Some(expiry_alerts(store, as_of, now).await),
-        RECOMPUTE_INTEL => Some(recompute_intel(store, as_of, now).await),
-        DYNAMIC_VISITS => Some(dynamic_visits(store, as_of, now).await),
-        OVERDUE_ESCALATION => Some(overdue_escalation(store, as_of, now).await),
-        _ => None,
-    }
+    let started = Instant::now();
+    let result = match name {
+        EXPIRY_ALERTS => expiry_alerts(store, as_of, now).await,
+        RECOMPUTE_INTEL => recompute_intel(store, as_of, now).await,
+        DYNAMIC_VISITS => dynamic_visits(store, as_of, now).await,
+        OVERDUE_ESCALATION => overdue_escalation(store, as_of, now).await,
+        _ => return None,
+    };
+    Some(result.map(|mut report| {
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(
+            job = name,
+            %as_of,
+            examined = report.examined,
+            created = report.created,
+            updated = report.updated,
+            closed = report.closed,
+            elapsed_ms = report.elapsed_ms,
+            "job finished"
+        );
+        report
+    }))
 }
 
 /// Recomputes every client's grade, class and P(alive) as of `as_of` (DESIGN §2.2, §2.3).
@@ -63,7 +79,6 @@ pub async fn recompute_intel(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<JobReport, StoreError> {
-    let started = Instant::now();
     let stats = crate::intel::recompute(store, as_of, now).await?;
     tracing::info!(
         job = RECOMPUTE_INTEL,
@@ -81,7 +96,7 @@ pub async fn recompute_intel(
         updated: stats.grade_changes,
         closed: 0,
         examined: stats.clients,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        elapsed_ms: 0,
     })
 }
 
@@ -250,7 +265,6 @@ pub async fn expiry_alerts(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<JobReport, StoreError> {
-    let started = Instant::now();
     let supervisors = Supervisors::load(store).await?;
     let existing = store.keyed_tasks("renew:").await?;
     let mut report = JobReport {
@@ -324,16 +338,6 @@ pub async fn expiry_alerts(
             break;
         }
     }
-    report.elapsed_ms = started.elapsed().as_millis() as u64;
-    tracing::info!(
-        job = EXPIRY_ALERTS,
-        %as_of,
-        examined = report.examined,
-        created = report.created,
-        updated = report.updated,
-        elapsed_ms = report.elapsed_ms,
-        "job finished"
-    );
     Ok(report)
 }
 
@@ -348,7 +352,6 @@ pub async fn dynamic_visits(
 ) -> Result<JobReport, StoreError> {
     use chrono::Datelike;
     use domain::visit::{dynamic_visit_key, dynamic_visit_levels};
-    let started = Instant::now();
     let supervisors = Supervisors::load(store).await?;
     let candidates = store.dynamic_visit_candidates().await?;
     let friday = as_of
@@ -396,15 +399,6 @@ pub async fn dynamic_visits(
     for chunk in tasks.chunks(PAGE as usize) {
         report.created += store.create_tasks(chunk, None).await?;
     }
-    report.elapsed_ms = started.elapsed().as_millis() as u64;
-    tracing::info!(
-        job = DYNAMIC_VISITS,
-        %as_of,
-        examined = report.examined,
-        created = report.created,
-        elapsed_ms = report.elapsed_ms,
-        "job finished"
-    );
     Ok(report)
 }
 
@@ -417,7 +411,6 @@ pub async fn overdue_escalation(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<JobReport, StoreError> {
-    let started = Instant::now();
     let supervisors = Supervisors::load(store).await?;
     let overdue = store.overdue_open_tasks(as_of).await?;
     let mut report = JobReport {
@@ -450,15 +443,6 @@ pub async fn overdue_escalation(
         store.apply_task_batch(&[], chunk, now).await?;
         report.updated += chunk.len() as u64;
     }
-    report.elapsed_ms = started.elapsed().as_millis() as u64;
-    tracing::info!(
-        job = OVERDUE_ESCALATION,
-        %as_of,
-        examined = report.examined,
-        updated = report.updated,
-        elapsed_ms = report.elapsed_ms,
-        "job finished"
-    );
     Ok(report)
 }
 

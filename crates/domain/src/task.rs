@@ -231,7 +231,7 @@ pub struct JobReport {
     pub closed: u64,
     /// Records examined.
     pub examined: u64,
-    /// Wall time, milliseconds.
+    /// Wall time, milliseconds (measured by the job runner).
     pub elapsed_ms: u64,
 }
 

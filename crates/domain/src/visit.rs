@@ -256,6 +256,21 @@ pub struct QuotaPlan {
     pub unplanned: u64,
 }
 
+impl QuotaPlan {
+    /// Nothing planned yet at `level`.
+    pub fn empty(level: crate::task::AssigneeLevel) -> Self {
+        Self {
+            level,
+            assignees: 0,
+            clients_due: 0,
+            covered: 0,
+            kept: 0,
+            created: 0,
+            unplanned: 0,
+        }
+    }
+}
+
 /// Coverage of one account manager or org unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -6,7 +6,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    account_managers, cities, city_and_county, counties_of, options_view, org_unit_list,
+    account_managers, cities, city_and_county, counties_of, has_error, options_view, org_unit_list,
     parse_uuid, people, LoadingLine,
 };
 use crate::i18n::{tr, T};
@@ -489,11 +489,6 @@ fn FieldErrors(errors: RwSignal<Vec<FieldError>>, #[prop(into)] field: String) -
                 .collect_view()
         })
     }
-}
-
-/// Whether a field has an error, for `aria-invalid` and the red border.
-fn has_error(errors: RwSignal<Vec<FieldError>>, field: &str) -> bool {
-    errors.with(|all| all.iter().any(|e| e.field == field))
 }
 
 fn input_id(field: &str) -> String {

@@ -8,7 +8,7 @@
 
 use crate::api::{self, ApiError};
 use crate::app::LangSwitch;
-use crate::components::{badge_html, dyn_text, esc, field_error_text, html_block};
+use crate::components::{badge_html, dyn_text, esc, field_errors, has_error, html_block};
 use crate::i18n;
 use crate::offline::{
     self, browser_now, current_position, new_key, prepare_photo, Fix, FixError, Outbox,
@@ -49,16 +49,7 @@ fn outbox() -> Option<Outbox> {
 pub fn PhoneShell() -> impl IntoView {
     let app = use_app();
     let location = use_location();
-    let signed_in = Memo::new(move |_| app.token.with(Option::is_some));
-    Effect::new(move |_| {
-        if signed_in.get() && app.user.with_untracked(Option::is_none) {
-            spawn_local(async move {
-                if let Ok(user) = api::me().await {
-                    app.user.set(Some(user));
-                }
-            });
-        }
-    });
+    let signed_in = crate::app::session_user(app);
     move || {
         if signed_in.get() {
             view! {
@@ -970,19 +961,6 @@ pub fn CheckInPage() -> impl IntoView {
                 .is_some_and(|s| s.client.class == Some(ClientClass::Churned))
         })
     };
-    let field_errors = move |field: &'static str, zh: &'static str, en: &'static str| {
-        move || {
-            let lang = lang.get();
-            errors.with(|all| {
-                all.iter()
-                    .filter(|e| e.field == field)
-                    .map(|e| {
-                        view! { <div class="field-error">{field_error_text(e, w(lang, zh, en), lang)}</div> }
-                    })
-                    .collect_view()
-            })
-        }
-    };
     // Errors of fields that are not on the form (the task, photos, the position).
     let other_errors = move || {
         let lang = lang.get();
@@ -1007,8 +985,6 @@ pub fn CheckInPage() -> impl IntoView {
                 .collect_view()
         })
     };
-    let invalid =
-        move |field: &'static str| move || errors.with(|all| all.iter().any(|e| e.field == field));
 
     view! {
         <section class="phone-page" id="phone-checkin">
@@ -1039,42 +1015,42 @@ pub fn CheckInPage() -> impl IntoView {
                     <div class="field">
                         <label class="field-label" for="purpose">{wt("走访目的", "Purpose")}<span class="required">" *"</span></label>
                         <input id="purpose" name="record.purpose" type="text" maxlength="200"
-                            class:invalid=invalid("record.purpose")
+                            class:invalid=move || has_error(errors, "record.purpose")
                             prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev))
                             disabled=locked/>
-                        {field_errors("record.purpose", "走访目的", "Purpose")}
+                        {field_errors(errors, "record.purpose", ("走访目的", "Purpose"))}
                     </div>
                     <div class="field">
                         <label class="field-label" for="outcome">{wt("走访结果", "Outcome")}<span class="required">" *"</span></label>
                         <textarea id="outcome" name="record.outcome" rows="4"
-                            class:invalid=invalid("record.outcome")
+                            class:invalid=move || has_error(errors, "record.outcome")
                             prop:value=move || outcome_text.get() on:input=move |ev| outcome_text.set(event_target_value(&ev))
                             disabled=locked></textarea>
-                        {field_errors("record.outcome", "走访结果", "Outcome")}
+                        {field_errors(errors, "record.outcome", ("走访结果", "Outcome"))}
                     </div>
                     <div class="field">
                         <label class="field-label" for="next-step">{wt("下一步", "Next step")}</label>
                         <textarea id="next-step" name="record.next_step" rows="2"
-                            class:invalid=invalid("record.next_step")
+                            class:invalid=move || has_error(errors, "record.next_step")
                             prop:value=move || next_step.get() on:input=move |ev| next_step.set(event_target_value(&ev))
                             disabled=locked></textarea>
-                        {field_errors("record.next_step", "下一步", "Next step")}
+                        {field_errors(errors, "record.next_step", ("下一步", "Next step"))}
                     </div>
                     <div class="field">
                         <label class="field-label" for="competitor">{wt("现场竞争对手", "Competitor seen")}</label>
                         <input id="competitor" name="record.competitor_seen" type="text" maxlength="100"
-                            class:invalid=invalid("record.competitor_seen")
+                            class:invalid=move || has_error(errors, "record.competitor_seen")
                             prop:value=move || competitor.get() on:input=move |ev| competitor.set(event_target_value(&ev))
                             disabled=locked/>
-                        {field_errors("record.competitor_seen", "现场竞争对手", "Competitor seen")}
+                        {field_errors(errors, "record.competitor_seen", ("现场竞争对手", "Competitor seen"))}
                     </div>
                     <div class="field">
                         <label class="field-label" for="price-gap">{wt("价差（元/吨，对手比我们便宜为负）", "Price gap (yuan/t, negative: they are cheaper)")}</label>
                         <input id="price-gap" name="record.price_gap_yuan_per_t" type="number" inputmode="decimal" step="any"
-                            class:invalid=invalid("record.price_gap_yuan_per_t")
+                            class:invalid=move || has_error(errors, "record.price_gap_yuan_per_t")
                             prop:value=move || price_gap.get() on:input=move |ev| price_gap.set(event_target_value(&ev))
                             disabled=locked/>
-                        {field_errors("record.price_gap_yuan_per_t", "价差", "Price gap")}
+                        {field_errors(errors, "record.price_gap_yuan_per_t", ("价差", "Price gap"))}
                     </div>
                     {move || churned().then(|| view! {
                         <div class="field">
@@ -1086,7 +1062,7 @@ pub fn CheckInPage() -> impl IntoView {
                                     <option value=r.code() selected=move || churn_reason.get() == r.code()>{label!(*r)}</option>
                                 }).collect_view()}
                             </select>
-                            {field_errors("record.churn_reason", "流失原因", "Churn reason")}
+                            {field_errors(errors, "record.churn_reason", ("流失原因", "Churn reason"))}
                         </div>
                     })}
                     <div class="field-errors-other">{other_errors}</div>

@@ -3,11 +3,12 @@
 //! effectiveness of the visits raised by the dynamic classes (闭环).
 
 use crate::api::{self, ApiError};
-use crate::components::{badge_html, esc, get_resource, html_block, loaded, FormStatus, HtmlTable};
-use crate::i18n;
-use crate::pages::visits::{
-    browser_today, client_link, field_errors_of, has_error, is_reviewer, visits_nav, w, wt,
+use crate::components::{
+    badge_html, esc, field_errors, get_resource, has_error, html_block, loaded, FormStatus,
+    HtmlTable,
 };
+use crate::i18n;
+use crate::pages::visits::{browser_today, client_link, is_reviewer, visits_nav, w, wt};
 use crate::state::use_lang;
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use domain::effectiveness::{EffectivenessReport, EffectivenessRow};
@@ -447,8 +448,8 @@ fn generate_form(half: RwSignal<String>, version: RwSignal<u32>) -> AnyView {
         }
         html
     };
-    let start_invalid = has_error(status, "start");
-    let capacity_invalid = has_error(status, "capacity_per_week");
+    let start_invalid = move || has_error(status.errors, "start");
+    let capacity_invalid = move || has_error(status.errors, "capacity_per_week");
     view! {
         <section class="card section" id="section-generate">
             <h2>{wt("生成半年走访计划", "Generate the half-year plans")}</h2>
@@ -469,7 +470,7 @@ fn generate_form(half: RwSignal<String>, version: RwSignal<u32>) -> AnyView {
                         prop:value=move || start.get()
                         on:input=move |ev| start.set(event_target_value(&ev))
                     />
-                    {field_errors_of(status, "start", "起始日期", "Start")}
+                    {field_errors(status.errors, "start", ("起始日期", "Start"))}
                 </div>
                 <div class="field">
                     <label class="field-label" for="plan-capacity">{wt("每周走访上限（默认 15）", "Visits per week (default 15)")}</label>
@@ -483,9 +484,9 @@ fn generate_form(half: RwSignal<String>, version: RwSignal<u32>) -> AnyView {
                         prop:value=move || capacity.get()
                         on:input=move |ev| capacity.set(event_target_value(&ev))
                     />
-                    {field_errors_of(status, "capacity_per_week", "每周走访上限", "Visits per week")}
+                    {field_errors(status.errors, "capacity_per_week", ("每周走访上限", "Visits per week"))}
                 </div>
-                {field_errors_of(status, "half_year", "半年度", "Half-year")}
+                {field_errors(status.errors, "half_year", ("半年度", "Half-year"))}
                 <div class="form-actions">
                     <button id="plan-generate" type="submit" class="btn btn-primary" disabled=move || status.busy.get()>
                         {move || if status.busy.get() {

@@ -7,8 +7,8 @@
 
 use crate::api;
 use crate::components::{
-    badge_html, dyn_text, dyn_view, esc, field_error_text, get_resource, html_block, loaded,
-    now_millis, FormStatus, HtmlTable,
+    badge_html, dyn_text, dyn_view, esc, field_errors, get_resource, has_error, html_block, loaded,
+    now_millis, FormStatus, HtmlTable, Label,
 };
 use crate::i18n;
 use crate::state::{use_app, use_lang};
@@ -23,10 +23,7 @@ use uuid::Uuid;
 
 /// The text of a phrase in the current language.
 pub fn w(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
+    (zh, en).text(lang)
 }
 
 /// Reactive text of a phrase (follows the language switch).
@@ -493,44 +490,6 @@ pub fn ReviewQueuePage() -> impl IntoView {
     }
 }
 
-/// The errors the server (or the same rules here) found in one field, under it.
-pub fn field_errors_of(
-    status: FormStatus,
-    field: &'static str,
-    zh: &'static str,
-    en: &'static str,
-) -> AnyView {
-    let lang = use_lang();
-    dyn_view(move || {
-        let lang = lang.get();
-        let label = w(lang, zh, en);
-        status
-            .errors
-            .with(|all| {
-                all.iter()
-                    .filter(|e| e.field == field)
-                    .map(|e| field_error_text(e, label, lang))
-                    .collect::<Vec<_>>()
-            })
-            .into_iter()
-            .map(|text| view! { <div class="field-error" data-field=field>{text}</div> })
-            .collect_view()
-            .into_any()
-    })
-}
-
-/// Whether the last answer of `status` found a problem in `field`.
-pub fn has_error(
-    status: FormStatus,
-    field: &'static str,
-) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
-    move || {
-        status
-            .errors
-            .with(|all| all.iter().any(|e| e.field == field))
-    }
-}
-
 /// `/visits/:id`: one visit, its photos and comments, and the review form.
 #[component]
 pub fn VisitDetailPage() -> impl IntoView {
@@ -838,9 +797,9 @@ fn comment_form(
             },
         );
     };
-    let body_invalid = has_error(status, "body");
-    let title_invalid = has_error(status, "follow_up.title");
-    let due_invalid = has_error(status, "follow_up.due_date");
+    let body_invalid = move || has_error(status.errors, "body");
+    let title_invalid = move || has_error(status.errors, "follow_up.title");
+    let due_invalid = move || has_error(status.errors, "follow_up.due_date");
     view! {
         <form class="comment-form" id="comment-form" on:submit=send novalidate>
             {move || (!reviewer.get()).then(|| view! {
@@ -857,7 +816,7 @@ fn comment_form(
                     prop:value=move || body.get()
                     on:input=move |ev| body.set(event_target_value(&ev))
                 ></textarea>
-                {field_errors_of(status, "body", "点评内容", "Comment")}
+                {field_errors(status.errors, "body", ("点评内容", "Comment"))}
             </div>
             <label class="check">
                 <input
@@ -880,7 +839,7 @@ fn comment_form(
                         prop:value=move || title.get()
                         on:input=move |ev| title.set(event_target_value(&ev))
                     />
-                    {field_errors_of(status, "follow_up.title", "跟进事项", "Follow-up")}
+                    {field_errors(status.errors, "follow_up.title", ("跟进事项", "Follow-up"))}
                 </div>
                 <div class="field">
                     <label class="field-label" for="follow-up-due">{wt("完成期限", "Due date")}</label>
@@ -892,7 +851,7 @@ fn comment_form(
                         prop:value=move || due.get()
                         on:input=move |ev| due.set(event_target_value(&ev))
                     />
-                    {field_errors_of(status, "follow_up.due_date", "完成期限", "Due date")}
+                    {field_errors(status.errors, "follow_up.due_date", ("完成期限", "Due date"))}
                 </div>
             </div>
             {move || status.notice.get().map(|e| view! {

@@ -169,15 +169,9 @@ pub async fn generate_plans(
     keys.sort_by_key(|(level, person)| (level.rank(), *person));
     for (level, person) in keys {
         let mine = &groups[&(level, person)];
-        let figure = figures.entry(level).or_insert_with(|| QuotaPlan {
-            level,
-            assignees: 0,
-            clients_due: 0,
-            covered: 0,
-            kept: 0,
-            created: 0,
-            unplanned: 0,
-        });
+        let figure = figures
+            .entry(level)
+            .or_insert_with(|| QuotaPlan::empty(level));
         figure.assignees += 1;
         figure.clients_due += mine.len() as u64;
         let input = PlanningInput {
@@ -276,15 +270,7 @@ pub async fn generate_plans(
     let inserted = state.store.create_tasks(&new_tasks, Some(&entry)).await?;
     let mut managers = figures
         .remove(&AssigneeLevel::AccountManager)
-        .unwrap_or(QuotaPlan {
-            level: AssigneeLevel::AccountManager,
-            assignees: 0,
-            clients_due: 0,
-            covered: 0,
-            kept: 0,
-            created: 0,
-            unplanned: 0,
-        });
+        .unwrap_or_else(|| QuotaPlan::empty(AssigneeLevel::AccountManager));
     // Another plan run at the same moment may have dated some first: count what went in.
     let attempted = new_tasks.len() as u64;
     if inserted < attempted {

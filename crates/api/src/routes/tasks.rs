@@ -205,12 +205,12 @@ pub struct RunJobRequest {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Runs a scheduled job now (administrators): `expiry_alerts`. Safe to repeat: jobs never
-/// duplicate their tasks.
+/// Runs a scheduled job now (administrators): `expiry_alerts`, `recompute_intel`,
+/// `dynamic_visits` or `overdue_escalation`. Safe to repeat: jobs never duplicate their tasks.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Job name: expiry_alerts")),
+    params(("name" = String, Path, description = "Job name: expiry_alerts, recompute_intel, dynamic_visits or overdue_escalation")),
     request_body = RunJobRequest,
     responses(
         (status = 200, body = JobReport),

@@ -166,9 +166,14 @@ pub async fn photo_file(
 }
 
 /// The content hash of a check-in: equal for a faithful replay, different for anything else
-/// sent under the same key.
+/// sent under the same key. `sent_at` is left out: it says when this copy was sent, so each
+/// retry from the phone's queue carries a new one for the same check-in.
 fn request_hash(request: &CheckInRequest) -> String {
-    let canonical = serde_json::to_vec(request).unwrap_or_default();
+    let content = CheckInRequest {
+        sent_at: None,
+        ..request.clone()
+    };
+    let canonical = serde_json::to_vec(&content).unwrap_or_default();
     crate::auth::hex(&Sha256::digest(&canonical))
 }
 
