@@ -63,6 +63,9 @@ kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 echo "== check-ins under load (PostgreSQL, wrk -c64; target ≥ 1,000/s, none lost or doubled)"
 psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
 DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" RUST_LOG=warn "$bin_dir/youguanjia" demo --scale 1 >/dev/null
+# Steady state, as a running system is: the bulk load's statistics gathered and its WAL
+# checkpointed, so autovacuum and the checkpointer do not run inside the measured window.
+psql -q -h 127.0.0.1 -U postgres "$pg_db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
 port="$(free_port)"
 url="http://127.0.0.1:$port"
 DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" YGJ_BIND="127.0.0.1:$port" YGJ_JOBS=off RUST_LOG=warn \

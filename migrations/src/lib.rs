@@ -14,6 +14,7 @@ mod m20261202_000009_sales_cover;
 mod m20261202_000010_visits;
 mod m20261202_000011_intel_unit_counts;
 mod m20261203_000012_visit_sent_at;
+mod m20261203_000013_service_tickets;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_visits::Migration),
             Box::new(m20261202_000011_intel_unit_counts::Migration),
             Box::new(m20261203_000012_visit_sent_at::Migration),
+            Box::new(m20261203_000013_service_tickets::Migration),
         ]
     }
 }

@@ -106,6 +106,16 @@ fn rule(route: &str) -> Option<Rule> {
         "GET /api/v1/plans/coverage"
         | "GET /api/v1/analytics/effectiveness"
         | "GET /api/v1/analytics/map" => SignedIn,
+        "GET /api/v1/tickets"
+        | "GET /api/v1/rules/sla"
+        | "GET /api/v1/service/report"
+        | "GET /api/v1/service/report.xlsx" => SignedIn,
+        "POST /api/v1/tickets" => Writer,
+        "PUT /api/v1/rules/sla" => Admin,
+        "GET /api/v1/tickets/{id}" => ClientRead,
+        "POST /api/v1/tickets/{id}/actions" | "POST /api/v1/tickets/{id}/return-visits" => {
+            ClientWrite
+        }
         _ => return None,
     })
 }
@@ -138,13 +148,15 @@ const EVERYONE: [Who; 7] = [
 ];
 
 /// The routes integrator tokens may call (each with its scope; the machine here has them all).
-const MACHINE_ROUTES: [&str; 6] = [
+const MACHINE_ROUTES: [&str; 8] = [
     "GET /api/v1/clients",
     "GET /api/v1/clients/{id}",
     "GET /api/v1/audit",
     "POST /api/v1/sales/orders",
     "POST /api/v1/sales/prepayments",
     "POST /api/v1/gauges/readings",
+    "POST /api/v1/tickets",
+    "GET /api/v1/tickets/{id}",
 ];
 
 /// Which record a `{id}` stands for.
@@ -238,6 +250,8 @@ struct Ids {
     /// A visit at each client (the own one by `manager`) and its photo.
     visits: [String; 2],
     photos: [String; 2],
+    /// A service ticket at each client.
+    tickets: [String; 2],
     export: String,
     /// The secret of an integrator token with every scope (not the one above, which the matrix
     /// revokes).
@@ -267,6 +281,8 @@ impl Ids {
             self.photos[i].clone()
         } else if path.starts_with("/api/v1/visits/") {
             self.visits[i].clone()
+        } else if path.starts_with("/api/v1/tickets/") {
+            self.tickets[i].clone()
         } else if path.starts_with("/api/v1/tasks/") {
             self.tasks[i].clone()
         } else if path.starts_with("/api/v1/archive/export/") {
@@ -325,7 +341,7 @@ async fn ids(app: &TestApp, admin: &str) -> Ids {
                 admin,
                 &json!({
                     "name": name,
-                    "scopes": ["clients:read", "clients:write", "sales:write", "gauges:write", "audit:read"],
+                    "scopes": ["clients:read", "clients:write", "sales:write", "gauges:write", "audit:read", "tickets:write"],
                     "expires_in_days": 30,
                     "rate_limit_per_minute": 6000
                 }),
@@ -413,7 +429,22 @@ async fn ids(app: &TestApp, admin: &str) -> Ids {
         visits.push(visit["id"].as_str().expect("visit id").to_owned());
         photos.push(photo);
     }
+    let mut tickets = Vec::new();
+    for client in [&own_client, &foreign_client] {
+        let ticket = app
+            .post_json(
+                "/api/v1/tickets",
+                admin,
+                &json!({"client_id": client, "ticket_type": "inquiry",
+                        "title": "询问发票寄送", "description": "客户来电询问上月发票"}),
+            )
+            .await;
+        assert_eq!(ticket.status(), 201, "ticket");
+        let ticket: Value = ticket.json().await.expect("ticket");
+        tickets.push(ticket["id"].as_str().expect("ticket id").to_owned());
+    }
     Ids {
+        tickets: [tickets[0].clone(), tickets[1].clone()],
         visits: [visits[0].clone(), visits[1].clone()],
         photos: [photos[0].clone(), photos[1].clone()],
         documents: [documents[0].clone(), documents[1].clone()],

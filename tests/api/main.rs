@@ -16,6 +16,7 @@ mod intel;
 mod org_admin;
 mod platform;
 mod sales;
+mod service;
 mod sessions;
 mod sso;
 mod tasks;

@@ -184,6 +184,8 @@ pub const MACHINE_ROUTES: &[(&str, &str, TokenScope)] = &[
     ("POST", "/api/v1/sales/orders", TokenScope::SalesWrite),
     ("POST", "/api/v1/sales/prepayments", TokenScope::SalesWrite),
     ("POST", "/api/v1/gauges/readings", TokenScope::GaugesWrite),
+    ("POST", "/api/v1/tickets", TokenScope::TicketsWrite),
+    ("GET", "/api/v1/tickets/{id}", TokenScope::TicketsWrite),
 ];
 
 /// The scope an integrator token needs for `method` on the route `pattern` (as actix names it,

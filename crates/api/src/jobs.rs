@@ -24,7 +24,11 @@ pub const JOBS: &[&str] = &[
     RECOMPUTE_INTEL,
     DYNAMIC_VISITS,
     OVERDUE_ESCALATION,
+    SERVICE_SLA,
 ];
+
+/// The service-ticket clocks, every 15 minutes: tickets past a target go up a level.
+pub const SERVICE_SLA: &str = "service_sla";
 
 /// The daily escalation of visit and follow-up tasks overdue more than 7 days.
 pub const OVERDUE_ESCALATION: &str = "overdue_escalation";
@@ -55,6 +59,7 @@ pub async fn run_job(
         RECOMPUTE_INTEL => recompute_intel(store, as_of, now).await,
         DYNAMIC_VISITS => dynamic_visits(store, as_of, now).await,
         OVERDUE_ESCALATION => overdue_escalation(store, as_of, now).await,
+        SERVICE_SLA => service_sla(store, now).await,
         _ => return None,
     };
     Some(result.map(|mut report| {
@@ -106,6 +111,7 @@ pub(crate) struct Supervisors {
     level: HashMap<Uuid, OrgLevel>,
     directors: HashMap<Uuid, Uuid>,
     leaders: HashMap<Uuid, Uuid>,
+    names: HashMap<Uuid, String>,
 }
 
 impl Supervisors {
@@ -115,6 +121,7 @@ impl Supervisors {
         let level = units.iter().map(|u| (u.id, u.level)).collect();
         let mut directors = HashMap::new();
         let mut leaders = HashMap::new();
+        let mut names = HashMap::new();
         for (role, map) in [
             (Role::Director, &mut directors),
             (Role::Leader, &mut leaders),
@@ -127,6 +134,7 @@ impl Supervisors {
             // The first active one per unit (the store orders them), so picks are stable.
             for user in store.user_records(&filter).await? {
                 map.entry(user.org_unit_id).or_insert(user.id);
+                names.insert(user.id, user.display_name);
             }
         }
         Ok(Self {
@@ -134,7 +142,13 @@ impl Supervisors {
             level,
             directors,
             leaders,
+            names,
         })
+    }
+
+    /// The display name of a director or leader.
+    pub(crate) fn name(&self, user: Uuid) -> Option<&str> {
+        self.names.get(&user).map(String::as_str)
     }
 
     /// The nearest holder of `level` at or above `unit`.
@@ -446,6 +460,53 @@ pub async fn overdue_escalation(
     Ok(report)
 }
 
+/// Evaluates the clocks of every open and in-progress ticket at `now` (DESIGN: client service):
+/// a ticket whose response target has passed goes to the director of its client's unit, one
+/// whose resolution target has passed to the leader; each step once, on the timeline, naming
+/// who it reached. Levels only go up.
+pub async fn service_sla(store: &Store, now: DateTime<Utc>) -> Result<JobReport, StoreError> {
+    use domain::service::{escalation_level, level_rank, sla_clock, TicketEventKind};
+    let candidates = store.sla_candidates(now).await?;
+    let supervisors = Supervisors::load(store).await?;
+    let mut moves = Vec::new();
+    for t in &candidates {
+        let clock = sla_clock(&t.target, t.opened_at, t.responded_at, t.resolved_at, now);
+        let level = escalation_level(&clock);
+        if level_rank(level) <= level_rank(t.level) {
+            continue;
+        }
+        let why = if clock.resolve_breached {
+            "超过解决时限"
+        } else {
+            "超过响应时限"
+        };
+        let who = supervisors
+            .nearest(t.org_unit_id, level)
+            .and_then(|u| supervisors.name(u))
+            .map(|n| format!(" {n}"))
+            .unwrap_or_else(|| "（该级暂无在岗人员）".to_owned());
+        let mut event = store::tickets::NewTicketEvent::note(
+            t.id,
+            TicketEventKind::Escalated,
+            (None, "SLA 定时任务"),
+            now,
+            &format!("{} {why}，升级至{}{who}", t.number, level.label_zh()),
+        );
+        event.level = Some(level);
+        moves.push((t.id, level, event));
+    }
+    let mut report = JobReport {
+        job: SERVICE_SLA.to_owned(),
+        as_of: Some(domain::china_date(now)),
+        examined: candidates.len() as u64,
+        ..JobReport::default()
+    };
+    for chunk in moves.chunks(PAGE as usize) {
+        report.updated += store.escalate_tickets(chunk, now).await?;
+    }
+    Ok(report)
+}
+
 /// Starts the scheduler: the intelligence recompute nightly at 01:30, the expiry alerts daily
 /// at 02:00, the overdue escalation daily at 02:30 and the dynamic visits on Mondays at 06:00 China time. A failing run is logged and
 /// the server carries on.
@@ -459,6 +520,8 @@ pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
     schedule(&scheduler, &state, "0 30 18 * * *", OVERDUE_ESCALATION).await?;
     // Monday 06:00 China time (Sunday 22:00 UTC): the week's dynamic visits.
     schedule(&scheduler, &state, "0 0 22 * * Sun", DYNAMIC_VISITS).await?;
+    // Every 15 minutes: the service tickets' response and resolution clocks.
+    schedule(&scheduler, &state, "0 */15 * * * *", SERVICE_SLA).await?;
     scheduler.start().await?;
     Ok(scheduler)
 }

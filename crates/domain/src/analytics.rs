@@ -116,6 +116,9 @@ pub struct ChurnReasonRecord {
     pub price_gap_yuan_per_t: Option<f64>,
     /// Free text.
     pub note: Option<String>,
+    /// For `service_fault`: the service ticket that caused it, if known.
+    #[serde(default)]
+    pub ticket_id: Option<Uuid>,
     /// Who recorded it.
     pub recorded_by: Uuid,
     /// Their name.

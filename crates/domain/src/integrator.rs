@@ -16,6 +16,7 @@ labelled_enum! {
         SalesWrite => "sales:write", "写入销售数据", "Write sales data";
         GaugesWrite => "gauges:write", "写入液位数据", "Write tank-gauge readings";
         AuditRead => "audit:read", "读取审计日志", "Read the audit trail";
+        TicketsWrite => "tickets:write", "登记并查询服务工单", "Raise and read service tickets";
     }
 }
 

@@ -81,6 +81,7 @@ pub mod org;
 pub mod planning;
 pub mod routing;
 pub mod sales;
+pub mod service;
 pub mod sso;
 pub mod task;
 pub mod uscc;
@@ -94,4 +95,9 @@ pub use validation::{FieldError, ValidationErrors};
 /// of ("visited on", "due by", a job's as-of date).
 pub fn china_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     (at + chrono::TimeDelta::hours(8)).date_naive()
+}
+
+/// The moment a China calendar day begins (00:00 at UTC+8), in UTC.
+pub fn china_day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::TimeDelta::hours(8)
 }

@@ -1014,6 +1014,8 @@ pub struct NewChurnReason {
     pub price_gap_fen_per_t: Option<i64>,
     /// Note.
     pub note: Option<String>,
+    /// The service ticket behind a `service_fault`.
+    pub ticket_id: Option<Uuid>,
     /// Who.
     pub recorded_by: Uuid,
     /// When.
@@ -1053,10 +1055,11 @@ impl Store {
                     "note",
                     "recorded_by",
                     "recorded_at",
+                    "ticket_id",
                 ]
                 .map(table),
             )
-            .values::<[SimpleExpr; 8]>([
+            .values::<[SimpleExpr; 9]>([
                 new.id.into(),
                 new.client_id.into(),
                 new.reason.code().into(),
@@ -1065,6 +1068,7 @@ impl Store {
                 new.note.clone().into(),
                 new.recorded_by.into(),
                 new.recorded_at.into(),
+                new.ticket_id.into(),
             ])
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         txn.execute(backend.build(&insert)).await?;
@@ -1081,7 +1085,7 @@ impl Store {
         let mut sql = Sql::new(self.backend());
         sql.push(
             "SELECT r.id, r.client_id, r.reason, r.competitor, r.price_gap_fen_per_t, r.note, \
-             r.recorded_by, u.display_name, r.recorded_at FROM churn_reasons r \
+             r.recorded_by, u.display_name, r.recorded_at, r.ticket_id FROM churn_reasons r \
              JOIN users u ON u.id = r.recorded_by WHERE r.client_id = ",
         )
         .bind(client_id)
@@ -1101,6 +1105,7 @@ impl Store {
                     recorded_by: r.try_get_by_index(6)?,
                     recorded_by_name: r.try_get_by_index(7)?,
                     recorded_at: r.try_get_by_index(8)?,
+                    ticket_id: r.try_get_by_index(9)?,
                 })
             })
             .collect()

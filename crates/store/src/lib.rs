@@ -21,6 +21,7 @@ mod sessions;
 mod sql;
 mod sso;
 pub mod tasks;
+pub mod tickets;
 mod tokens;
 pub mod visits;
 

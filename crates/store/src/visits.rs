@@ -72,6 +72,17 @@ pub struct NewPhoto<'a> {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a check-in needs before it is stored; see [`Store::check_in_context`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInContext {
+    /// The client's name.
+    pub client_name: String,
+    /// Its registered location (WGS-84), if it has one.
+    pub location: Option<GeoPoint>,
+    /// The visit already stored under the same key by the same user, with its request hash.
+    pub earlier: Option<(Uuid, String)>,
+}
+
 /// What storing a check-in did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VisitSaved {
@@ -193,7 +204,7 @@ fn visit_row(r: &QueryResult) -> Result<Visit, StoreError> {
     })
 }
 
-fn insert_row(
+pub(crate) fn insert_row(
     table: &str,
     columns: &[&str],
     values: Vec<SimpleExpr>,
@@ -294,17 +305,51 @@ impl Store {
         Ok((n > 0).then_some(found))
     }
 
+    /// What a check-in needs to know before it is stored, in one query (the hot path): the
+    /// client's name and registered location if it is in `scope`, and the visit this user
+    /// already recorded under `key` with its request hash. `None` when the client is not
+    /// found or out of scope.
+    pub async fn check_in_context(
+        &self,
+        client_id: Uuid,
+        scope: &DataScope,
+        user_id: Uuid,
+        key: &str,
+    ) -> Result<Option<CheckInContext>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push(
+            "SELECT c.name, c.lat, c.lon, v.id, v.request_hash FROM clients c \
+             LEFT JOIN visits v ON v.user_id = ",
+        )
+        .bind(user_id)
+        .push(" AND v.idempotency_key = ")
+        .bind(key.to_owned())
+        .push(" WHERE c.id = ")
+        .bind(client_id);
+        sql.scope("c", scope);
+        let Some(r) = self.db.query_one(sql.build()).await? else {
+            return Ok(None);
+        };
+        let (lat, lon): (Option<f64>, Option<f64>) =
+            (r.try_get_by_index(1)?, r.try_get_by_index(2)?);
+        let id: Option<Uuid> = r.try_get_by_index(3)?;
+        let hash: Option<String> = r.try_get_by_index(4)?;
+        Ok(Some(CheckInContext {
+            client_name: r.try_get_by_index(0)?,
+            location: lat.zip(lon).map(|(lat, lon)| GeoPoint { lat, lon }),
+            earlier: id.zip(hash),
+        }))
+    }
+
     /// Stores a check-in and moves its task from open to checked in, with the audit entry, in
     /// one transaction. A key this user already used returns the earlier visit instead; the
-    /// unique index decides, so two copies racing each other store one.
+    /// unique index decides, so two copies racing each other store one (the caller has looked
+    /// the key up already, so a replay costs no insert attempt in the usual case).
     pub async fn save_visit(
         &self,
         v: &NewVisit,
         audit: &AuditEntry,
     ) -> Result<VisitSaved, StoreError> {
-        if let Some((id, request_hash)) = self.visit_by_key(v.user_id, &v.idempotency_key).await? {
-            return Ok(VisitSaved::Existing { id, request_hash });
-        }
         let backend = self.backend();
         let txn = self.db.begin().await?;
         let a = &v.assessment;

@@ -739,6 +739,9 @@ pub struct ChurnReasonRequest {
     /// A note, up to 1,000 characters.
     #[serde(default)]
     pub note: Option<String>,
+    /// For `service_fault`: the client's service ticket that caused it (`/api/v1/tickets`).
+    #[serde(default)]
+    pub ticket_id: Option<Uuid>,
 }
 
 /// Records why a churned client left (account managers for their clients, directors,
@@ -804,6 +807,17 @@ pub async fn record_churn_reason(
         Some(g) => Some((g * 100.0).round() as i64),
         None => None,
     };
+    if let Some(ticket) = body.ticket_id {
+        if reason != ChurnReason::ServiceFault {
+            errors.push(FieldError::invalid_value(
+                "ticket_id",
+                "only a service_fault reason links to a service ticket",
+                "只有“过失流失”可以关联服务工单",
+            ));
+        } else if !state.store.ticket_of_client(ticket, id).await? {
+            errors.push(FieldError::not_found("ticket_id"));
+        }
+    }
     errors.into_result(())?;
     let current = state.store.client_intel(id).await?;
     if current.as_ref().map(|c| c.class) != Some(ClientClass::Churned) {
@@ -822,6 +836,7 @@ pub async fn record_churn_reason(
         competitor: competitor.clone(),
         price_gap_fen_per_t: gap,
         note: note.clone(),
+        ticket_id: body.ticket_id,
         recorded_by: auth.user.id,
         recorded_at: now,
     };
@@ -839,6 +854,7 @@ pub async fn record_churn_reason(
                 "competitor": competitor,
                 "price_gap_yuan_per_t": gap.map(|g| g as f64 / 100.0),
                 "note": note,
+                "ticket_id": body.ticket_id,
             }),
         }],
     );
@@ -850,6 +866,7 @@ pub async fn record_churn_reason(
         competitor: new.competitor,
         price_gap_yuan_per_t: gap.map(|g| g as f64 / 100.0),
         note: new.note,
+        ticket_id: new.ticket_id,
         recorded_by: auth.user.id,
         recorded_by_name: auth.user.display_name.clone(),
         recorded_at: now,

@@ -17,6 +17,7 @@ pub mod org;
 pub mod plans;
 pub mod rules;
 pub mod sales;
+pub mod service;
 pub mod sso;
 pub mod tasks;
 pub mod tokens;
@@ -63,5 +64,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(rules::configure)
         .configure(visits::configure)
         .configure(plans::configure)
-        .configure(field::configure);
+        .configure(field::configure)
+        .configure(service::configure);
 }

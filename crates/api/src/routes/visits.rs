@@ -214,9 +214,14 @@ pub async fn check_in(
     let now = state.clock.now();
     let hash = request_hash(&request);
     let scope = auth.scope_from(&state.store).await?;
-    let client = state
+    let context = state
         .store
-        .client(request.client_id, &scope)
+        .check_in_context(
+            request.client_id,
+            &scope,
+            auth.user.id,
+            &request.idempotency_key,
+        )
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut errors = ValidationErrors::new();
@@ -272,17 +277,13 @@ pub async fn check_in(
         }
     }
     // A replay is answered before the checks that depend on the moment (a task closed since).
-    let replay = state
-        .store
-        .visit_by_key(auth.user.id, &request.idempotency_key)
-        .await?;
-    if let Some((id, stored_hash)) = replay {
+    if let Some((id, stored_hash)) = context.earlier {
         return replayed(&state, &scope, auth.user.id, id, &stored_hash, &hash).await;
     }
     errors.into_result(())?;
     let rules = CheckInRules::default();
     let assessment = assess(
-        client.fields.location,
+        context.location,
         request.position,
         request.accuracy_m,
         request.clock_reading(),
@@ -329,7 +330,7 @@ pub async fn check_in(
             id,
             idempotency_key: visit.idempotency_key,
             client_id: visit.client_id,
-            client_name: client.fields.name,
+            client_name: context.client_name,
             task_id: visit.task_id,
             user_id: visit.user_id,
             user_name: auth.user.display_name,
