@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Visit figures (issue: visits): half-year plans for the whole demo province, and check-ins
 # under load on PostgreSQL with wrk (64 connections, one request in ten a retry of the one
-# before), then the database is asked whether any check-in was lost or stored twice.
+# before), then the database is asked whether any check-in was lost or stored twice; last, the
+# service SLA job over 10,000 open tickets on the same PostgreSQL database.
 #   scripts/bench-visits.sh target/release
 # BENCH_CHECKIN_SECONDS (default 20) sets the load's length.
 set -euo pipefail
@@ -95,3 +96,7 @@ if [ "$stored" -ne "$distinct" ] || [ "$stored" -lt "$created" ] || [ "$stored" 
   echo "FAILED: check-ins lost, doubled or refused" >&2
   exit 1
 fi
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+echo "== service SLA job, 10,000 open tickets (PostgreSQL; target < 1 s per run)"
+DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" RUST_LOG=warn "$bin_dir/ygj-service-bench" --tickets "${BENCH_TICKETS:-10000}"

@@ -49,6 +49,9 @@ echo "-- dashboard (target p99 < 50 ms)"
 "$bin_dir/ygj-intel-bench" dashboard --url "http://127.0.0.1:$port" --requests "${BENCH_DASHBOARD_REQUESTS:-300}"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
+echo "== service SLA job, 10,000 open tickets (SQLite; target < 1 s per run)"
+YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/ygj-service-bench" --tickets "${BENCH_TICKETS:-10000}"
+
 pg_scale="${BENCH_PG_SCALE:-100}"
 if [ "$pg_scale" != "0" ]; then
   echo "== PostgreSQL: the province at scale $pg_scale (targets: recompute < 3 min, ≤ 2× the floor, RSS < 2 GB)"

@@ -94,8 +94,23 @@ async fn a_complaint_is_assigned_escalated_resolved_and_closed_by_its_return_vis
     let manager_id = me(app, &manager).await;
     let (client, _) = clients(app, &admin, &manager_id).await;
 
-    // 09:00: raised on the phone by the account manager.
-    let created = app.post_json(TICKETS, &manager, &complaint(&client)).await;
+    // 09:00: raised on the phone by the account manager, with a photo of the sample.
+    let photo: Value = app
+        .client
+        .post(app.url("/api/v1/visits/photos"))
+        .bearer_auth(&manager)
+        .header("Content-Type", "image/png")
+        .body(crate::documents::png())
+        .send()
+        .await
+        .expect("photo")
+        .json()
+        .await
+        .expect("photo");
+    let photo = photo["id"].as_str().expect("photo id").to_owned();
+    let mut body = complaint(&client);
+    body["photo_ids"] = json!([photo]);
+    let created = app.post_json(TICKETS, &manager, &body).await;
     assert_eq!(created.status(), 201);
     let t: Value = created.json().await.expect("ticket");
     let id = t["id"].as_str().expect("id").to_owned();
@@ -117,6 +132,25 @@ async fn a_complaint_is_assigned_escalated_resolved_and_closed_by_its_return_vis
     // The director sees it in the unit; the report counts it.
     let seen = app.get_json(&format!("{TICKETS}/{id}"), &director).await;
     assert_eq!(seen["id"], id.as_str());
+    assert_eq!(seen["photo_ids"], json!([photo]));
+    let picture = app
+        .get(&format!("/api/v1/visits/photos/{photo}"), &director)
+        .await;
+    assert_eq!(
+        picture.status(),
+        200,
+        "the director sees the ticket's photo"
+    );
+    // On demand at the server's clock (09:00, the moment it was raised): nothing is late.
+    let run = app
+        .post_json("/api/v1/jobs/service_sla/run", &admin, &json!({}))
+        .await;
+    assert_eq!(run.status(), 200);
+    let run: Value = run.json().await.expect("report");
+    assert_eq!(
+        (run["job"].as_str(), run["updated"].as_u64()),
+        (Some("service_sla"), Some(0))
+    );
 
     // Three hours on nothing is late; five hours on the response is: the director.
     let early = sla_job(app, 3).await;

@@ -215,7 +215,7 @@ impl SlaPolicy {
                 ));
             } else if t.resolve_hours < t.respond_hours {
                 errors.push(FieldError::new(
-                    &format!("targets[{i}].resolve_hours"),
+                    format!("targets[{i}].resolve_hours"),
                     "out_of_range",
                     format!("targets[{i}].resolve_hours: cannot be shorter than respond_hours"),
                     format!("targets[{i}].resolve_hours：解决时限不能短于响应时限"),
@@ -223,7 +223,7 @@ impl SlaPolicy {
             }
             if let Some(first) = seen.insert((t.ticket_type, t.severity), i) {
                 errors.push(FieldError::new(
-                    &format!("targets[{i}]"),
+                    format!("targets[{i}]"),
                     "duplicate",
                     format!("targets[{i}]: the same type and severity as targets[{first}]"),
                     format!("targets[{i}]：与 targets[{first}] 的类型和严重程度重复"),

@@ -726,6 +726,19 @@ impl Store {
             .collect()
     }
 
+    /// Up to `limit` clients with their account managers (for benchmarks and seeding).
+    pub async fn client_managers(&self, limit: u64) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT id, account_manager_id FROM clients ORDER BY id LIMIT ")
+            .bind(limit as i64);
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
+            .collect()
+    }
+
     /// Whether ticket `ticket_id` exists for `client_id` (a churn reason may cite it).
     pub async fn ticket_of_client(
         &self,

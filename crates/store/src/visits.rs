@@ -268,8 +268,8 @@ impl Store {
             .collect()
     }
 
-    /// A photo's content type and storage key, if it belongs to a visit in `scope` or was
-    /// uploaded by `user_id`.
+    /// A photo's content type and storage key, if it belongs to a visit or a service ticket in
+    /// `scope` or was uploaded by `user_id`.
     pub async fn visit_photo(
         &self,
         id: Uuid,
@@ -289,20 +289,27 @@ impl Store {
         if owner == user_id {
             return Ok(Some(found));
         }
-        // Visible when some visit in scope lists it.
+        // Visible when some visit or service ticket in scope lists it.
         let needle = format!("%{id}%");
-        let mut sql = Sql::new(self.backend());
-        sql.push("SELECT COUNT(*) FROM visits v JOIN clients c ON c.id = v.client_id WHERE ");
-        match self.backend() {
-            sea_orm::DbBackend::Postgres => sql.push("v.photo_ids::text LIKE "),
-            _ => sql.push("v.photo_ids LIKE "),
-        };
-        sql.bind(needle).scope("c", scope);
-        let n: i64 = match self.db.query_one(sql.build()).await? {
-            Some(r) => r.try_get_by_index(0)?,
-            None => 0,
-        };
-        Ok((n > 0).then_some(found))
+        for table in ["visits", "tickets"] {
+            let mut sql = Sql::new(self.backend());
+            sql.push("SELECT COUNT(*) FROM ")
+                .push(table)
+                .push(" v JOIN clients c ON c.id = v.client_id WHERE ");
+            match self.backend() {
+                sea_orm::DbBackend::Postgres => sql.push("v.photo_ids::text LIKE "),
+                _ => sql.push("v.photo_ids LIKE "),
+            };
+            sql.bind(needle.clone()).scope("c", scope);
+            let n: i64 = match self.db.query_one(sql.build()).await? {
+                Some(r) => r.try_get_by_index(0)?,
+                None => 0,
+            };
+            if n > 0 {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
     }
 
     /// What a check-in needs to know before it is stored, in one query (the hot path): the

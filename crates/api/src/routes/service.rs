@@ -565,7 +565,7 @@ pub async fn return_visit(
         TicketChange {
             status: Some(to),
             closed_at: Some(now),
-            satisfaction: satisfaction,
+            satisfaction,
             ..TicketChange::default()
         }
     } else {

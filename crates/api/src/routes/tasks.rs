@@ -206,11 +206,12 @@ pub struct RunJobRequest {
 }
 
 /// Runs a scheduled job now (administrators): `expiry_alerts`, `recompute_intel`,
-/// `dynamic_visits` or `overdue_escalation`. Safe to repeat: jobs never duplicate their tasks.
+/// `dynamic_visits`, `overdue_escalation` or `service_sla`. Safe to repeat: jobs never duplicate
+/// their tasks or escalations.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Job name: expiry_alerts, recompute_intel, dynamic_visits or overdue_escalation")),
+    params(("name" = String, Path, description = "Job name: expiry_alerts, recompute_intel, dynamic_visits, overdue_escalation or service_sla")),
     request_body = RunJobRequest,
     responses(
         (status = 200, body = JobReport),
