@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/m") view=crate::pages::phone::PhoneShell>
                     <Route path=path!("") view=crate::pages::phone::TodayPage/>
                     <Route path=path!("checkin/:task_id") view=crate::pages::phone::CheckInPage/>
+                    <Route path=path!("ticket/new") view=crate::pages::service::PhoneTicketPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=DashboardPage/>
@@ -72,6 +73,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits/map") view=crate::pages::visit_map::VisitMapPage/>
                     <Route path=path!("visits/effectiveness") view=crate::pages::plans::EffectivenessPage/>
                     <Route path=path!("visits/:id") view=crate::pages::visits::VisitDetailPage/>
+                    <Route path=path!("service") view=crate::pages::service::TicketListPage/>
+                    <Route path=path!("service/new") view=crate::pages::service::NewTicketPage/>
+                    <Route path=path!("service/board") view=crate::pages::service::ServiceBoardPage/>
+                    <Route path=path!("service/:id") view=crate::pages::service::TicketDetailPage/>
                     <Route path=path!("prospects") view=|| view! { <ComingSoon section=T::Prospects/> }/>
                     <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>
                     <Route path=path!("admin") view=AdminHomePage/>
@@ -88,12 +93,13 @@ pub fn App() -> impl IntoView {
 }
 
 /// The sections of the navigation, in order; the last (administration) only for administrators.
-const SECTIONS: [(T, &str, &str); 8] = [
+const SECTIONS: [(T, &str, &str); 9] = [
     (T::Dashboard, "/dashboard", "▦"),
     (T::Clients, "/clients", "◉"),
     (T::Documents, "/documents", "▤"),
     (T::Tasks, "/tasks", "☑"),
     (T::Visits, "/visits", "➤"),
+    (T::Service, "/service", "✆"),
     (T::Prospects, "/prospects", "✚"),
     (T::Performance, "/performance", "▲"),
     (T::Admin, "/admin", "⚙"),

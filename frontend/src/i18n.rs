@@ -45,6 +45,7 @@ dictionary! {
     Documents => "证照", "Documents";
     Tasks => "任务", "Tasks";
     Visits => "走访", "Visits";
+    Service => "客户服务", "Client service";
     Prospects => "潜在客户", "Prospects";
     Performance => "绩效", "Performance";
     Admin => "管理", "Admin";

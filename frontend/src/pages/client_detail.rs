@@ -308,6 +308,7 @@ fn ClientView(detail: ClientDetail) -> impl IntoView {
                 }}
             </section>
 
+            <crate::pages::service::ClientTicketsPanel client_id=id/>
             <ClientOwners id=id/>
             <crate::pages::archive::ClientDocumentsPanel client_id=id/>
             <ClientHistory id=id/>

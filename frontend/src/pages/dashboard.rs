@@ -120,6 +120,7 @@ pub fn DashboardPage() -> impl IntoView {
                 <IntelSections data=data/>
             </Show>
             <FieldSection/>
+            <ServiceSection/>
             <ArchiveOverview embedded=true/>
         </section>
     }
@@ -324,6 +325,33 @@ fn FieldSection() -> impl IntoView {
             <p class="toolbar">
                 <a href="/visits/plans" id="field-to-plans">{tr(T::GoToPlans)}</a>
                 <a href="/visits/effectiveness" id="field-to-effectiveness">{tr(T::GoToEffectiveness)}</a>
+            </p>
+        </section>
+    }
+}
+
+/// The last 90 days' client-service figures (`GET /api/v1/service/report`) over the signed-in
+/// user's scope, linking to the SLA board.
+#[component]
+fn ServiceSection() -> impl IntoView {
+    let lang = use_lang();
+    let report = get_resource(|| "/api/v1/service/report".to_owned());
+    let kpis = move || {
+        let lang = lang.get();
+        match loaded::<domain::service::ServiceReport>(report) {
+            None => format!("<p class=\"muted\">{}</p>", esc(T::Loading.get(lang))),
+            Some(Err(e)) => format!("<p class=\"error\">{}</p>", esc(&e.message(lang))),
+            Some(Ok(r)) => crate::pages::service::figure_tiles(&r.total, lang, "kpi-service"),
+        }
+    };
+    view! {
+        <section class="card section" id="section-service">
+            <h2>{tr(T::Service)} " · " {crate::pages::visits::wt("近 90 天", "last 90 days")}</h2>
+            <div class="intel-kpis" id="service-kpis" inner_html=kpis></div>
+            <p class="toolbar">
+                <a href="/service/board" id="service-to-board">
+                    {crate::pages::visits::wt("服务时效看板 →", "Service SLA board →")}
+                </a>
             </p>
         </section>
     }

@@ -14,5 +14,6 @@ pub mod dashboard;
 pub mod login;
 pub mod phone;
 pub mod plans;
+pub mod service;
 pub mod visit_map;
 pub mod visits;

@@ -287,6 +287,11 @@ fn stop_html(stop: &RouteStop, lang: Lang, outbox: Option<Outbox>) -> String {
             w(lang, "打卡", "Check in")
         ),
     };
+    let report = format!(
+        "<a class=\"btn btn-large btn-ghost stop-ticket\" href=\"/m/ticket/new?client={}\">{}</a>",
+        c.id,
+        w(lang, "报告问题", "Report a problem")
+    );
     format!(
         "<li class=\"stop card\" data-task=\"{task_id}\" data-client=\"{client_id}\">\
          <div class=\"stop-head\"><span class=\"stop-order\">{order}</span>\
@@ -294,7 +299,7 @@ fn stop_html(stop: &RouteStop, lang: Lang, outbox: Option<Outbox>) -> String {
          <div class=\"stop-address\">{address}</div>\
          <div class=\"stop-title muted\">{title}</div>\
          <div class=\"stop-meta\">{meta}</div>\
-         <div class=\"stop-actions\">{nav}{action}</div></li>",
+         <div class=\"stop-actions\">{nav}{action}{report}</div></li>",
         task_id = task.id,
         client_id = c.id,
         order = stop.order,
