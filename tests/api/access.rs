@@ -112,6 +112,12 @@ fn rule(route: &str) -> Option<Rule> {
         | "GET /api/v1/service/report.xlsx" => SignedIn,
         "POST /api/v1/tickets" => Writer,
         "PUT /api/v1/rules/sla" => Admin,
+        "GET /api/v1/prospects"
+        | "GET /api/v1/prospects/similar"
+        | "GET /api/v1/prospects/funnel" => SignedIn,
+        "POST /api/v1/prospects" => Writer,
+        "GET /api/v1/prospects/{id}" => ClientRead,
+        "POST /api/v1/prospects/{id}/stage" => ClientWrite,
         "GET /api/v1/tickets/{id}" => ClientRead,
         "POST /api/v1/tickets/{id}/actions" | "POST /api/v1/tickets/{id}/return-visits" => {
             ClientWrite
@@ -252,6 +258,8 @@ struct Ids {
     photos: [String; 2],
     /// A service ticket at each client.
     tickets: [String; 2],
+    /// A prospect in each place (the own one the manager's, the other in 株洲).
+    prospects: [String; 2],
     export: String,
     /// The secret of an integrator token with every scope (not the one above, which the matrix
     /// revokes).
@@ -281,6 +289,8 @@ impl Ids {
             self.photos[i].clone()
         } else if path.starts_with("/api/v1/visits/") {
             self.visits[i].clone()
+        } else if path.starts_with("/api/v1/prospects/") {
+            self.prospects[i].clone()
         } else if path.starts_with("/api/v1/tickets/") {
             self.tickets[i].clone()
         } else if path.starts_with("/api/v1/tasks/") {
@@ -443,7 +453,29 @@ async fn ids(app: &TestApp, admin: &str) -> Ids {
         let ticket: Value = ticket.json().await.expect("ticket");
         tickets.push(ticket["id"].as_str().expect("ticket id").to_owned());
     }
+    let mut prospects = Vec::new();
+    for (i, client) in [&own_client, &foreign_client].into_iter().enumerate() {
+        let owner = app
+            .get_json(&format!("/api/v1/clients/{client}"), admin)
+            .await;
+        let mut fields =
+            crate::clients::new_client(app, admin, &format!("91430104MA4Q0000{i}")).await;
+        fields["name"] = json!(format!("权限矩阵潜在客户{i}号"));
+        fields["org_unit_id"] = owner["org_unit_id"].clone();
+        fields["account_manager_id"] = owner["account_manager_id"].clone();
+        let created = app
+            .post_json(
+                "/api/v1/prospects",
+                admin,
+                &json!({"client": fields, "est_monthly_demand_t": 10.0, "confirm_similar": true}),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "prospect");
+        let p: Value = created.json().await.expect("prospect");
+        prospects.push(p["client_id"].as_str().expect("id").to_owned());
+    }
     Ids {
+        prospects: [prospects[0].clone(), prospects[1].clone()],
         tickets: [tickets[0].clone(), tickets[1].clone()],
         visits: [visits[0].clone(), visits[1].clone()],
         photos: [photos[0].clone(), photos[1].clone()],

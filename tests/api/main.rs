@@ -15,6 +15,7 @@ mod imports;
 mod intel;
 mod org_admin;
 mod platform;
+mod prospects;
 mod sales;
 mod service;
 mod sessions;

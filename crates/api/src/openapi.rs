@@ -70,6 +70,7 @@ struct ApiV1;
         (path = "/api/v1", api = routes::rules::Api),
         (path = "/api/v1", api = routes::visits::Api),
         (path = "/api/v1", api = routes::service::Api),
+        (path = "/api/v1", api = routes::prospects::Api),
         (path = "/api/v1", api = routes::plans::Api),
         (path = "/api/v1", api = routes::field::Api),
     ),

@@ -79,6 +79,7 @@ pub mod integrator;
 pub mod intel;
 pub mod org;
 pub mod planning;
+pub mod prospect;
 pub mod routing;
 pub mod sales;
 pub mod service;

@@ -253,12 +253,40 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
+        self.insert_client_with(id, fields, None, now, audit).await
+    }
+
+    /// Inserts a prospect: its client record and its pipeline (at `identified`) with the audit
+    /// entry, all or nothing. A taken USCC is [`StoreError::Duplicate`].
+    pub async fn insert_prospect(
+        &self,
+        id: Uuid,
+        fields: &ClientFields,
+        pipeline: &crate::prospects::ProspectRow,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.insert_client_with(id, fields, Some(pipeline), now, audit)
+            .await
+    }
+
+    async fn insert_client_with(
+        &self,
+        id: Uuid,
+        fields: &ClientFields,
+        pipeline: Option<&crate::prospects::ProspectRow>,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         let tx = self.db.begin().await?;
         clients::Entity::insert(active_model(id, fields, now, now))
             .exec_without_returning(&tx)
             .await
             .map_err(|e| map_unique(e, &["uscc"]))?;
         open_ownership(&tx, &[id], fields.account_manager_id, now).await?;
+        if let Some(pipeline) = pipeline {
+            crate::prospects::insert_prospect_row(&tx, id, pipeline, now).await?;
+        }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(())

@@ -191,6 +191,8 @@ impl Store {
                 txn.rollback().await?;
                 continue;
             }
+            // A prospect's first order makes it a client, in the same transaction.
+            crate::prospects::convert_prospects(&txn, &fresh, now).await?;
             insert_audit(&txn, audit).await?;
             txn.commit().await?;
             return Ok(BatchOutcome::Written {

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod intel;
 mod org;
 pub mod plans;
+pub mod prospects;
 pub mod rules;
 mod sales;
 mod session_cache;

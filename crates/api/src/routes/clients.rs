@@ -321,7 +321,7 @@ pub(crate) async fn visible_client(
 
 /// Checks what only the database knows: the org unit is a county, the account manager is an
 /// active account manager of that unit (or above it), and both are within the caller's scope.
-async fn check_references(
+pub(crate) async fn check_references(
     state: &AppState,
     tree: &[(Uuid, Option<Uuid>)],
     fields: &ClientFields,

@@ -15,6 +15,7 @@ pub mod health;
 pub mod imports;
 pub mod org;
 pub mod plans;
+pub mod prospects;
 pub mod rules;
 pub mod sales;
 pub mod service;
@@ -65,5 +66,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(visits::configure)
         .configure(plans::configure)
         .configure(field::configure)
-        .configure(service::configure);
+        .configure(service::configure)
+        .configure(prospects::configure);
 }
