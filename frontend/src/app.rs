@@ -77,7 +77,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("service/new") view=crate::pages::service::NewTicketPage/>
                     <Route path=path!("service/board") view=crate::pages::service::ServiceBoardPage/>
                     <Route path=path!("service/:id") view=crate::pages::service::TicketDetailPage/>
-                    <Route path=path!("prospects") view=|| view! { <ComingSoon section=T::Prospects/> }/>
+                    <Route path=path!("prospects") view=crate::pages::prospects::ProspectBoardPage/>
+                    <Route path=path!("prospects/new") view=crate::pages::prospects::ProspectNewPage/>
+                    <Route path=path!("prospects/funnel") view=crate::pages::prospects::ProspectFunnelPage/>
                     <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>
                     <Route path=path!("admin") view=AdminHomePage/>
                     <Route path=path!("admin/org") view=AdminOrgPage/>

@@ -47,6 +47,10 @@ dictionary! {
     Visits => "走访", "Visits";
     Service => "客户服务", "Client service";
     Prospects => "潜在客户", "Prospects";
+    NewProspect => "新建潜在客户", "New prospect";
+    EstMonthlyDemand => "预计月需求量（吨）", "Estimated monthly demand (t)";
+    PreviousChannel => "现采购渠道", "Buys from now";
+    ProspectSource => "信息来源", "Source";
     Performance => "绩效", "Performance";
     Admin => "管理", "Admin";
     ComingSoon => "即将上线", "Coming soon";

@@ -90,18 +90,18 @@ impl ContactRow {
     }
 }
 
-/// The form's inputs, as typed.
+/// The form's inputs, as typed (the prospect form uses them too).
 #[derive(Clone, Copy)]
-struct FormState {
+pub struct FormState {
     uscc: RwSignal<String>,
-    name: RwSignal<String>,
+    pub(crate) name: RwSignal<String>,
     category: RwSignal<ClientCategory>,
     industry: RwSignal<Industry>,
     address: RwSignal<String>,
     lat: RwSignal<String>,
     lon: RwSignal<String>,
     city: RwSignal<Option<Uuid>>,
-    county: RwSignal<Option<Uuid>>,
+    pub(crate) county: RwSignal<Option<Uuid>>,
     manager: RwSignal<Option<Uuid>>,
     contacts: RwSignal<Vec<ContactRow>>,
     next_key: StoredValue<u64>,
@@ -139,7 +139,7 @@ fn count_text(value: u32) -> String {
 }
 
 impl FormState {
-    fn new(initial: Option<&ClientFields>) -> Self {
+    pub(crate) fn new(initial: Option<&ClientFields>) -> Self {
         let f = initial.cloned().unwrap_or_else(|| ClientFields {
             uscc: String::new(),
             name: String::new(),
@@ -213,7 +213,7 @@ impl FormState {
     }
 
     /// The typed values as master data, normalised and validated: every problem at once.
-    fn to_fields(self) -> Result<ClientFields, Vec<FieldError>> {
+    pub(crate) fn to_fields(self) -> Result<ClientFields, Vec<FieldError>> {
         let mut errors = Vec::new();
         let not_a_number = |field: &str| {
             FieldError::new(
@@ -450,6 +450,9 @@ fn field_label(path: &str, lang: Lang) -> String {
         "online_ordering.registered_on" => T::RegisteredOn,
         "online_ordering.account" => T::OnlineAccount,
         "tags" => T::Tags,
+        "est_monthly_demand_t" => T::EstMonthlyDemand,
+        "previous_channel" => T::PreviousChannel,
+        "source" => T::ProspectSource,
         _ => return path.to_owned(),
     };
     key.get(lang).to_owned()
@@ -478,14 +481,17 @@ fn error_text(error: &FieldError, lang: Lang) -> String {
 
 /// Errors of one field, under its input.
 #[component]
-fn FieldErrors(errors: RwSignal<Vec<FieldError>>, #[prop(into)] field: String) -> impl IntoView {
+pub(crate) fn FieldErrors(
+    errors: RwSignal<Vec<FieldError>>,
+    #[prop(into)] field: String,
+) -> impl IntoView {
     let lang = use_lang();
     move || {
         let lang = lang.get();
         errors.with(|all| {
             all.iter()
                 .filter(|e| e.field == field)
-                .map(|e| view! { <div class="field-error">{error_text(e, lang)}</div> })
+                .map(|e| view! { <div class="field-error" data-field=e.field.clone()>{error_text(e, lang)}</div> })
                 .collect_view()
         })
     }
@@ -500,7 +506,7 @@ fn input_id(field: &str) -> String {
 
 /// A labelled text input bound to a signal, with its errors.
 #[component]
-fn TextInput(
+pub(crate) fn TextInput(
     label: T,
     value: RwSignal<String>,
     field: &'static str,
@@ -559,17 +565,6 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
     // A message for the whole form: a server error that is not about one field, or a hint.
     let notice = RwSignal::new(None::<Notice>);
 
-    let units = org_unit_list();
-    // An edited client arrives with its county only; pick its city once the tree is known.
-    Effect::new(move |_| {
-        let (city, _) = units.with(|u| city_and_county(u, form.county.get_untracked()));
-        if form.city.get_untracked().is_none() && city.is_some() {
-            form.city.set(city);
-        }
-    });
-    let manager_scope = Memo::new(move |_| form.county.get().or(form.city.get()));
-    let managers = account_managers(manager_scope);
-
     let save = Action::new_unsync(|save: &Save| {
         let save = save.clone();
         async move {
@@ -627,154 +622,10 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
         }
     };
 
-    let on_city = move |ev: leptos::ev::Event| {
-        form.city.set(parse_uuid(&event_target_value(&ev)));
-        form.county.set(None);
-        form.manager.set(None);
-    };
-    let on_county = move |ev: leptos::ev::Event| {
-        form.county.set(parse_uuid(&event_target_value(&ev)));
-        form.manager.set(None);
-    };
-
     view! {
         <form class="client-form" on:submit=on_submit novalidate>
-            <fieldset class="card section">
-                <legend>{tr(T::BasicInfo)}</legend>
-                <div class="form-grid">
-                    <TextInput label=T::Name value=form.name field="name" errors=errors required=true class="span-2"/>
-                    <TextInput label=T::Uscc value=form.uscc field="uscc" errors=errors required=true class="mono-input"/>
-                    <div class="field">
-                        <label class="field-label" for="field-category">{tr(T::Category)}</label>
-                        <select
-                            id="field-category"
-                            on:change=move |ev| {
-                                if let Some(c) = ClientCategory::from_code(&event_target_value(&ev)) {
-                                    form.category.set(c);
-                                }
-                            }
-                        >
-                            {ClientCategory::ALL
-                                .iter()
-                                .map(|c| {
-                                    let c = *c;
-                                    view! {
-                                        <option value=c.code() prop:selected=move || form.category.get() == c>
-                                            {label!(c)}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    </div>
-                    <div class="field">
-                        <label class="field-label" for="field-industry">{tr(T::Industry)}</label>
-                        <select
-                            id="field-industry"
-                            on:change=move |ev| {
-                                if let Some(i) = Industry::from_code(&event_target_value(&ev)) {
-                                    form.industry.set(i);
-                                }
-                            }
-                        >
-                            {Industry::ALL
-                                .iter()
-                                .map(|i| {
-                                    let i = *i;
-                                    view! {
-                                        <option value=i.code() prop:selected=move || form.industry.get() == i>
-                                            {label!(i)}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    </div>
-                    <TextInput label=T::Address value=form.address field="address" errors=errors class="span-2"/>
-                    <TextInput label=T::Latitude value=form.lat field="location.lat" errors=errors inputmode="decimal"/>
-                    <TextInput label=T::Longitude value=form.lon field="location.lon" errors=errors inputmode="decimal"/>
-                    <div class="field">
-                        <label class="field-label" for="field-city">
-                            {tr(T::City)}
-                            <span class="required" aria-hidden="true">" *"</span>
-                        </label>
-                        <select id="field-city" on:change=on_city>
-                            <option value="" prop:selected=move || form.city.get().is_none()>
-                                {tr(T::ChooseCity)}
-                            </option>
-                            {move || options_view(units.with(|u| cities(u)), form.city.get())}
-                        </select>
-                    </div>
-                    <div class="field">
-                        <label class="field-label" for="field-org_unit_id">
-                            {tr(T::County)}
-                            <span class="required" aria-hidden="true">" *"</span>
-                        </label>
-                        <select
-                            id="field-org_unit_id"
-                            class:invalid=move || has_error(errors, "org_unit_id")
-                            prop:disabled=move || form.city.get().is_none()
-                            on:change=on_county
-                        >
-                            <option value="" prop:selected=move || form.county.get().is_none()>
-                                {tr(T::ChooseCounty)}
-                            </option>
-                            {move || {
-                                form.city
-                                    .get()
-                                    .map(|city| options_view(units.with(|u| counties_of(u, city)), form.county.get()))
-                            }}
-                        </select>
-                        <FieldErrors errors=errors field="org_unit_id"/>
-                    </div>
-                    <div class="field">
-                        <label class="field-label" for="field-account_manager_id">
-                            {tr(T::AccountManager)}
-                            <span class="required" aria-hidden="true">" *"</span>
-                        </label>
-                        <select
-                            id="field-account_manager_id"
-                            class:invalid=move || has_error(errors, "account_manager_id")
-                            on:change=move |ev| form.manager.set(parse_uuid(&event_target_value(&ev)))
-                        >
-                            <option value="" prop:selected=move || form.manager.get().is_none()>
-                                {tr(T::ChooseManager)}
-                            </option>
-                            {move || {
-                                let current = form.manager.get();
-                                let mut list = people(managers.get().and_then(Result::ok).unwrap_or_default());
-                                // Keep the stored manager selectable even if the list does not hold them.
-                                if let Some((id, name)) = initial_manager.clone() {
-                                    if current == Some(id) && !list.iter().any(|(u, _)| *u == id) {
-                                        list.insert(0, (id, name));
-                                    }
-                                }
-                                options_view(list, current)
-                            }}
-                        </select>
-                        <FieldErrors errors=errors field="account_manager_id"/>
-                    </div>
-                </div>
-            </fieldset>
-
-            <fieldset class="card section">
-                <legend>{tr(T::Contacts)}</legend>
-                <FieldErrors errors=errors field="contacts"/>
-                // Rows are rebuilt only when one is added or removed (typing changes the row's own
-                // signals, not the list), so a plain closure does what a keyed <For> would.
-                {move || {
-                    form.contacts
-                        .get()
-                        .into_iter()
-                        .enumerate()
-                        .map(|(index, row)| view! { <ContactEditor index=index row=row form=form errors=errors/> })
-                        .collect_view()
-                }}
-                <button type="button" class="btn btn-small" id="add-contact" on:click=move |_| form.add_contact()>
-                    "+ "
-                    {tr(T::AddContact)}
-                </button>
-            </fieldset>
+            <ClientBasicFields form=form errors=errors initial_manager=initial_manager/>
+            <ClientContactsFields form=form errors=errors/>
 
             <fieldset class="card section">
                 <legend>{tr(T::Facilities)}</legend>
@@ -984,6 +835,185 @@ pub fn ClientForm(initial: Option<Client>) -> impl IntoView {
                 </div>
             </div>
         </form>
+    }
+}
+
+/// The basic-information fieldset (name, USCC, category, industry, address, coordinates, city
+/// and county, account manager) of the client form and the prospect form.
+#[component]
+pub(crate) fn ClientBasicFields(
+    form: FormState,
+    errors: RwSignal<Vec<FieldError>>,
+    /// The stored manager (kept selectable when the list does not hold them).
+    initial_manager: Option<(Uuid, String)>,
+) -> impl IntoView {
+    let units = org_unit_list();
+    // An edited client arrives with its county only; pick its city once the tree is known.
+    Effect::new(move |_| {
+        let (city, _) = units.with(|u| city_and_county(u, form.county.get_untracked()));
+        if form.city.get_untracked().is_none() && city.is_some() {
+            form.city.set(city);
+        }
+    });
+    let manager_scope = Memo::new(move |_| form.county.get().or(form.city.get()));
+    let managers = account_managers(manager_scope);
+
+    let on_city = move |ev: leptos::ev::Event| {
+        form.city.set(parse_uuid(&event_target_value(&ev)));
+        form.county.set(None);
+        form.manager.set(None);
+    };
+    let on_county = move |ev: leptos::ev::Event| {
+        form.county.set(parse_uuid(&event_target_value(&ev)));
+        form.manager.set(None);
+    };
+
+    view! {
+        <fieldset class="card section">
+            <legend>{tr(T::BasicInfo)}</legend>
+            <div class="form-grid">
+                <TextInput label=T::Name value=form.name field="name" errors=errors required=true class="span-2"/>
+                <TextInput label=T::Uscc value=form.uscc field="uscc" errors=errors required=true class="mono-input"/>
+                <div class="field">
+                    <label class="field-label" for="field-category">{tr(T::Category)}</label>
+                    <select
+                        id="field-category"
+                        on:change=move |ev| {
+                            if let Some(c) = ClientCategory::from_code(&event_target_value(&ev)) {
+                                form.category.set(c);
+                            }
+                        }
+                    >
+                        {ClientCategory::ALL
+                            .iter()
+                            .map(|c| {
+                                let c = *c;
+                                view! {
+                                    <option value=c.code() prop:selected=move || form.category.get() == c>
+                                        {label!(c)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label class="field-label" for="field-industry">{tr(T::Industry)}</label>
+                    <select
+                        id="field-industry"
+                        on:change=move |ev| {
+                            if let Some(i) = Industry::from_code(&event_target_value(&ev)) {
+                                form.industry.set(i);
+                            }
+                        }
+                    >
+                        {Industry::ALL
+                            .iter()
+                            .map(|i| {
+                                let i = *i;
+                                view! {
+                                    <option value=i.code() prop:selected=move || form.industry.get() == i>
+                                        {label!(i)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <TextInput label=T::Address value=form.address field="address" errors=errors class="span-2"/>
+                <TextInput label=T::Latitude value=form.lat field="location.lat" errors=errors inputmode="decimal"/>
+                <TextInput label=T::Longitude value=form.lon field="location.lon" errors=errors inputmode="decimal"/>
+                <div class="field">
+                    <label class="field-label" for="field-city">
+                        {tr(T::City)}
+                        <span class="required" aria-hidden="true">" *"</span>
+                    </label>
+                    <select id="field-city" on:change=on_city>
+                        <option value="" prop:selected=move || form.city.get().is_none()>
+                            {tr(T::ChooseCity)}
+                        </option>
+                        {move || options_view(units.with(|u| cities(u)), form.city.get())}
+                    </select>
+                </div>
+                <div class="field">
+                    <label class="field-label" for="field-org_unit_id">
+                        {tr(T::County)}
+                        <span class="required" aria-hidden="true">" *"</span>
+                    </label>
+                    <select
+                        id="field-org_unit_id"
+                        class:invalid=move || has_error(errors, "org_unit_id")
+                        prop:disabled=move || form.city.get().is_none()
+                        on:change=on_county
+                    >
+                        <option value="" prop:selected=move || form.county.get().is_none()>
+                            {tr(T::ChooseCounty)}
+                        </option>
+                        {move || {
+                            form.city
+                                .get()
+                                .map(|city| options_view(units.with(|u| counties_of(u, city)), form.county.get()))
+                        }}
+                    </select>
+                    <FieldErrors errors=errors field="org_unit_id"/>
+                </div>
+                <div class="field">
+                    <label class="field-label" for="field-account_manager_id">
+                        {tr(T::AccountManager)}
+                        <span class="required" aria-hidden="true">" *"</span>
+                    </label>
+                    <select
+                        id="field-account_manager_id"
+                        class:invalid=move || has_error(errors, "account_manager_id")
+                        on:change=move |ev| form.manager.set(parse_uuid(&event_target_value(&ev)))
+                    >
+                        <option value="" prop:selected=move || form.manager.get().is_none()>
+                            {tr(T::ChooseManager)}
+                        </option>
+                        {move || {
+                            let current = form.manager.get();
+                            let mut list = people(managers.get().and_then(Result::ok).unwrap_or_default());
+                            // Keep the stored manager selectable even if the list does not hold them.
+                            if let Some((id, name)) = initial_manager.clone() {
+                                if current == Some(id) && !list.iter().any(|(u, _)| *u == id) {
+                                    list.insert(0, (id, name));
+                                }
+                            }
+                            options_view(list, current)
+                        }}
+                    </select>
+                    <FieldErrors errors=errors field="account_manager_id"/>
+                </div>
+            </div>
+        </fieldset>
+    }
+}
+
+/// The contacts fieldset of the client form and the prospect form.
+#[component]
+pub(crate) fn ClientContactsFields(
+    form: FormState,
+    errors: RwSignal<Vec<FieldError>>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="card section">
+            <legend>{tr(T::Contacts)}</legend>
+            <FieldErrors errors=errors field="contacts"/>
+            // Rows are rebuilt only when one is added or removed (typing changes the row's own
+            // signals, not the list), so a plain closure does what a keyed <For> would.
+            {move || {
+                form.contacts
+                    .get()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, row)| view! { <ContactEditor index=index row=row form=form errors=errors/> })
+                    .collect_view()
+            }}
+            <button type="button" class="btn btn-small" id="add-contact" on:click=move |_| form.add_contact()>
+                "+ "
+                {tr(T::AddContact)}
+            </button>
+        </fieldset>
     }
 }
 

@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod login;
 pub mod phone;
 pub mod plans;
+pub mod prospects;
 pub mod service;
 pub mod visit_map;
 pub mod visits;
