@@ -49,6 +49,9 @@ echo "-- dashboard (target p99 < 50 ms)"
 "$bin_dir/ygj-intel-bench" dashboard --url "http://127.0.0.1:$port" --requests "${BENCH_DASHBOARD_REQUESTS:-300}"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
+echo "== monthly scorecards, every account manager of the demo province (SQLite; target < 2 s)"
+YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/ygj-scorecard-bench"
+
 echo "== service SLA job, 10,000 open tickets (SQLite; target < 1 s per run)"
 YGJ_DATA_DIR="$data" RUST_LOG=warn "$bin_dir/ygj-service-bench" --tickets "${BENCH_TICKETS:-10000}"
 

@@ -16,6 +16,7 @@ mod m20261202_000011_intel_unit_counts;
 mod m20261203_000012_visit_sent_at;
 mod m20261203_000013_service_tickets;
 mod m20261203_000014_prospects;
+mod m20261203_000015_scorecards;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_visit_sent_at::Migration),
             Box::new(m20261203_000013_service_tickets::Migration),
             Box::new(m20261203_000014_prospects::Migration),
+            Box::new(m20261203_000015_scorecards::Migration),
         ]
     }
 }

@@ -30,6 +30,8 @@ enum Rule {
     Reviewer,
     /// A record of a client in the caller's scope, by a reviewer (others 403; out of scope 404).
     ReviewWrite,
+    /// Administrators and leaders (the payroll export).
+    Payroll,
 }
 
 /// The rule of each `METHOD /path` of the spec.
@@ -118,6 +120,15 @@ fn rule(route: &str) -> Option<Rule> {
         "POST /api/v1/prospects" => Writer,
         "GET /api/v1/prospects/{id}" => ClientRead,
         "POST /api/v1/prospects/{id}/stage" => ClientWrite,
+        "GET /api/v1/scorecards" | "GET /api/v1/rules/scorecard" => SignedIn,
+        "GET /api/v1/scorecards/{month}/users/{user_id}" => SignedIn,
+        "POST /api/v1/scorecards/{month}/users/{user_id}/adjustments" => Reviewer,
+        "POST /api/v1/scorecards/{month}/compute"
+        | "POST /api/v1/scorecards/{month}/lock"
+        | "PUT /api/v1/scorecards/targets"
+        | "POST /api/v1/scorecards/targets/import"
+        | "PUT /api/v1/rules/scorecard" => Admin,
+        "GET /api/v1/scorecards/{month}/export.xlsx" => Payroll,
         "GET /api/v1/tickets/{id}" => ClientRead,
         "POST /api/v1/tickets/{id}/actions" | "POST /api/v1/tickets/{id}/return-visits" => {
             ClientWrite
@@ -204,6 +215,8 @@ fn expected(route: &str, rule: Rule, who: Who, target: Target) -> Expect {
         (Rule::SignedIn, _) => Through,
         (Rule::Writer, Who::Viewer) => Forbidden,
         (Rule::Writer, _) => Through,
+        (Rule::Payroll, Who::Admin | Who::Leader) => Through,
+        (Rule::Payroll, _) => Forbidden,
         (Rule::Admin, Who::Admin) => Through,
         (Rule::Admin, _) => Forbidden,
         (Rule::ClientRead | Rule::UserRead, _) => {
@@ -274,6 +287,11 @@ impl Ids {
         };
         if path.contains("{name}") {
             return path.replace("{name}", "expiry_alerts");
+        }
+        if path.contains("{month}") {
+            return path
+                .replace("{month}", "2026-10")
+                .replace("{user_id}", &self.users[0]);
         }
         let id = if path.starts_with("/api/v1/clients/") {
             self.clients[i].clone()
@@ -453,6 +471,11 @@ async fn ids(app: &TestApp, admin: &str) -> Ids {
         let ticket: Value = ticket.json().await.expect("ticket");
         tickets.push(ticket["id"].as_str().expect("ticket id").to_owned());
     }
+    // October's scorecards, so `{month}/users/{user_id}` (the manager's) exists.
+    let computed = app
+        .post_json("/api/v1/scorecards/2026-10/compute", admin, &json!({}))
+        .await;
+    assert_eq!(computed.status(), 200, "scorecards");
     let mut prospects = Vec::new();
     for (i, client) in [&own_client, &foreign_client].into_iter().enumerate() {
         let owner = app

@@ -17,6 +17,7 @@ mod org_admin;
 mod platform;
 mod prospects;
 mod sales;
+mod scorecards;
 mod service;
 mod sessions;
 mod sso;

@@ -3,7 +3,7 @@
 //! knows about cron.
 
 use crate::state::AppState;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::archive::{expiry_tier, renew_task_levels, ClientArchiveFacts, DocumentFacts};
 use domain::archive::{DocumentType, ReviewState};
 use domain::org::{DataScope, OrgLevel, Role};
@@ -25,7 +25,11 @@ pub const JOBS: &[&str] = &[
     DYNAMIC_VISITS,
     OVERDUE_ESCALATION,
     SERVICE_SLA,
+    MONTHLY_SCORECARDS,
 ];
+
+/// The scorecards of the month before, on the 1st.
+pub const MONTHLY_SCORECARDS: &str = "monthly_scorecards";
 
 /// The service-ticket clocks, every 15 minutes: tickets past a target go up a level.
 pub const SERVICE_SLA: &str = "service_sla";
@@ -60,6 +64,7 @@ pub async fn run_job(
         DYNAMIC_VISITS => dynamic_visits(store, as_of, now).await,
         OVERDUE_ESCALATION => overdue_escalation(store, as_of, now).await,
         SERVICE_SLA => service_sla(store, now).await,
+        MONTHLY_SCORECARDS => monthly_scorecards(store, as_of, now).await,
         _ => return None,
     };
     Some(result.map(|mut report| {
@@ -507,6 +512,43 @@ pub async fn service_sla(store: &Store, now: DateTime<Utc>) -> Result<JobReport,
     Ok(report)
 }
 
+/// Computes the scorecards of the month before `as_of` (unless that month is locked).
+pub async fn monthly_scorecards(
+    store: &Store,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<JobReport, StoreError> {
+    let previous = as_of
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(as_of);
+    let month = previous.format("%Y-%m").to_string();
+    let audit = domain::audit::AuditEntry {
+        id: Uuid::now_v7(),
+        at: now,
+        actor_id: None,
+        actor_name: "定时任务".to_owned(),
+        ip: None,
+        action: domain::audit::AuditAction::Create,
+        entity: "scorecard_month".to_owned(),
+        entity_id: None,
+        changes: vec![domain::audit::FieldChange {
+            field: "compute".to_owned(),
+            before: serde_json::Value::Null,
+            after: serde_json::json!({ "month": month }),
+        }],
+        request_id: None,
+    };
+    let computed = crate::routes::scorecards::compute_month(store, &month, now, &audit).await?;
+    Ok(JobReport {
+        job: MONTHLY_SCORECARDS.to_owned(),
+        as_of: Some(as_of),
+        created: computed.unwrap_or(0) as u64,
+        examined: computed.unwrap_or(0) as u64,
+        ..JobReport::default()
+    })
+}
+
 /// Starts the scheduler: the intelligence recompute nightly at 01:30, the expiry alerts daily
 /// at 02:00, the overdue escalation daily at 02:30 and the dynamic visits on Mondays at 06:00 China time. A failing run is logged and
 /// the server carries on.
@@ -522,6 +564,8 @@ pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
     schedule(&scheduler, &state, "0 0 22 * * Sun", DYNAMIC_VISITS).await?;
     // Every 15 minutes: the service tickets' response and resolution clocks.
     schedule(&scheduler, &state, "0 */15 * * * *", SERVICE_SLA).await?;
+    // 08:00 China time (00:00 UTC) on the 1st: last month's scorecards, for review.
+    schedule(&scheduler, &state, "0 0 0 1 * *", MONTHLY_SCORECARDS).await?;
     scheduler.start().await?;
     Ok(scheduler)
 }

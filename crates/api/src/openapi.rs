@@ -71,6 +71,7 @@ struct ApiV1;
         (path = "/api/v1", api = routes::visits::Api),
         (path = "/api/v1", api = routes::service::Api),
         (path = "/api/v1", api = routes::prospects::Api),
+        (path = "/api/v1", api = routes::scorecards::Api),
         (path = "/api/v1", api = routes::plans::Api),
         (path = "/api/v1", api = routes::field::Api),
     ),

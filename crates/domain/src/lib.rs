@@ -82,6 +82,7 @@ pub mod planning;
 pub mod prospect;
 pub mod routing;
 pub mod sales;
+pub mod scorecard;
 pub mod service;
 pub mod sso;
 pub mod task;

@@ -17,6 +17,7 @@ mod error;
 mod mapping;
 mod rows;
 mod table;
+pub mod targets;
 pub mod values;
 
 pub use encoding::{decode_text, detect_encoding, TextEncoding};

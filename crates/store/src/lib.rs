@@ -17,6 +17,7 @@ pub mod plans;
 pub mod prospects;
 pub mod rules;
 mod sales;
+pub mod scorecards;
 mod session_cache;
 mod sessions;
 mod sql;

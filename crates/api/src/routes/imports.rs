@@ -108,7 +108,7 @@ pub struct ImportReport {
     pub conflicts: Vec<String>,
 }
 
-fn file_error(e: &ingest::FileError) -> ApiError {
+pub(crate) fn file_error(e: &ingest::FileError) -> ApiError {
     ApiError::field(FieldError::new(
         "file",
         e.code(),
@@ -117,7 +117,7 @@ fn file_error(e: &ingest::FileError) -> ApiError {
     ))
 }
 
-async fn read_body(mut payload: web::Payload, limit: usize) -> ApiResult<Vec<u8>> {
+pub(crate) async fn read_body(mut payload: web::Payload, limit: usize) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {

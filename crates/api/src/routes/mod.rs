@@ -18,6 +18,7 @@ pub mod plans;
 pub mod prospects;
 pub mod rules;
 pub mod sales;
+pub mod scorecards;
 pub mod service;
 pub mod sso;
 pub mod tasks;
@@ -67,5 +68,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .configure(plans::configure)
         .configure(field::configure)
         .configure(service::configure)
-        .configure(prospects::configure);
+        .configure(prospects::configure)
+        .configure(scorecards::configure);
 }

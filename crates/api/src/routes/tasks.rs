@@ -206,12 +206,12 @@ pub struct RunJobRequest {
 }
 
 /// Runs a scheduled job now (administrators): `expiry_alerts`, `recompute_intel`,
-/// `dynamic_visits`, `overdue_escalation` or `service_sla`. Safe to repeat: jobs never duplicate
+/// `dynamic_visits`, `overdue_escalation`, `service_sla` or `monthly_scorecards`. Safe to repeat: jobs never duplicate
 /// their tasks or escalations.
 #[utoipa::path(
     tag = "tasks",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Job name: expiry_alerts, recompute_intel, dynamic_visits, overdue_escalation or service_sla")),
+    params(("name" = String, Path, description = "Job name: expiry_alerts, recompute_intel, dynamic_visits, overdue_escalation, service_sla or monthly_scorecards")),
     request_body = RunJobRequest,
     responses(
         (status = 200, body = JobReport),
