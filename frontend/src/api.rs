@@ -582,3 +582,25 @@ pub fn start_download(url: &str) {
         let _ = window.location().set_href(url);
     }
 }
+
+/// Downloads `path` signed in and saves it as `filename`.
+pub async fn download(path: String, filename: String) -> Result<(), ApiError> {
+    let url = object_url(&path).await?;
+    let link = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .ok_or_else(|| ApiError::Network("no document".into()))?;
+    let _ = link.set_attribute("href", &url);
+    let _ = link.set_attribute("download", &filename);
+    // `HTMLElement.click` through reflection: the crate enables no `HtmlElement` binding.
+    let clicked = js_sys::Reflect::get(&link, &wasm_bindgen::JsValue::from_str("click"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .map(|f| f.call0(&link));
+    // The browser has read the object URL once the click is handled.
+    let _ = web_sys::Url::revoke_object_url(&url);
+    match clicked {
+        Some(Ok(_)) => Ok(()),
+        _ => Err(ApiError::Network("download".into())),
+    }
+}

@@ -80,7 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("prospects") view=crate::pages::prospects::ProspectBoardPage/>
                     <Route path=path!("prospects/new") view=crate::pages::prospects::ProspectNewPage/>
                     <Route path=path!("prospects/funnel") view=crate::pages::prospects::ProspectFunnelPage/>
-                    <Route path=path!("performance") view=|| view! { <ComingSoon section=T::Performance/> }/>
+                    <Route path=path!("performance") view=crate::pages::performance::PerformancePage/>
+                    <Route path=path!("performance/:month/:user_id") view=crate::pages::performance::PerformanceDetailPage/>
                     <Route path=path!("admin") view=AdminHomePage/>
                     <Route path=path!("admin/org") view=AdminOrgPage/>
                     <Route path=path!("admin/users") view=AdminUsersPage/>
@@ -271,22 +272,6 @@ fn NavBar() -> impl IntoView {
             })}
             {move || (is_admin.get() == Some(true)).then(|| admin.copied().map(link))}
         </nav>
-    }
-}
-
-/// A section that is not built yet.
-#[component]
-fn ComingSoon(section: T) -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        <section class="page coming-soon">
-            <h1>{move || section.get(lang.get())}</h1>
-            <div class="card empty-state">
-                <div class="badge badge-info">{tr(T::ComingSoon)}</div>
-                <p>{tr(T::ComingSoonText)}</p>
-                <a class="btn btn-primary" href="/clients">{tr(T::GoToClients)}</a>
-            </div>
-        </section>
     }
 }
 

@@ -138,6 +138,16 @@ async fn a_prospect_entered_in_the_morning_is_a_client_by_evening(app: &TestApp)
     assert_eq!(tasks["total"], 1);
     let task = tasks["items"][0]["id"].as_str().expect("task").to_owned();
 
+    // Visited in the morning: the check-in answers the plan's task.
+    let visit = app
+        .post_json(
+            "/api/v1/visits",
+            &manager,
+            &crate::visits::check_in(&id, Some(&task), "prospect-visit-1", 28.2101, 112.9001),
+        )
+        .await;
+    assert_eq!(visit.status(), 201);
+
     // Stage by stage; skipping, marking won and losing without a reason are refused.
     let skip = stage(app, &manager, &id, "negotiating", None).await;
     assert_eq!(skip.status(), 409);
@@ -173,6 +183,36 @@ async fn a_prospect_entered_in_the_morning_is_a_client_by_evening(app: &TestApp)
         .await;
     assert_eq!(t["status"], "closed");
     assert_eq!(t["evidence"]["kind"], "order");
+    // By evening it counts as a new client on its manager's scorecard.
+    let manager_id = p["account_manager_id"]
+        .as_str()
+        .expect("manager")
+        .to_owned();
+    let month = today().format("%Y-%m").to_string();
+    let computed = app
+        .post_json(
+            &format!("/api/v1/scorecards/{month}/compute"),
+            &admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(computed.status(), 200);
+    let card = app
+        .get_json(
+            &format!("/api/v1/scorecards/{month}/users/{manager_id}"),
+            &manager,
+        )
+        .await;
+    assert!(
+        card["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .any(|e| e["component"] == "new_clients"
+                && e["id"] == id.as_str()
+                && e["outcome"] == "new"),
+        "{card}"
+    );
     // Its pipeline is final now.
     let after = stage(app, &manager, &id, "lost", Some("价格")).await;
     assert_eq!(after.status(), 409);
@@ -186,7 +226,7 @@ async fn a_prospect_entered_in_the_morning_is_a_client_by_evening(app: &TestApp)
 
     // The funnel: two entered, one won the same day, estimate 45 t against 12.5 t.
     let f = app
-        .get_json(&format!("{PROSPECTS}/funnel"), &director)
+        .get_json(&format!("{PROSPECTS}/funnel?from={}", today()), &director)
         .await;
     assert_eq!(f["total"]["entered"], 2);
     assert_eq!(f["total"]["by_stage"]["won"], 1);

@@ -67,6 +67,8 @@ pub async fn seed_demo(
     let written = std::time::Instant::now();
     store.load_demo(&load, now).await?;
     store.ingest_prepayments(&prepayments, None, now).await?;
+    // The clients that never bought are the demo's prospects, at every stage.
+    store.seed_demo_prospects().await?;
     Ok(DemoStats {
         org_units: load.org_units.len(),
         users: load.users.len(),

@@ -309,6 +309,58 @@ impl Store {
         Ok(true)
     }
 
+    /// Gives every client without an order and without a pipeline one (the demo's prospects):
+    /// a stage spread by its id (a few given up on price), an estimated demand of 10–59 t a
+    /// month, entered when the client was. Returns how many.
+    pub async fn seed_demo_prospects(&self) -> Result<usize, StoreError> {
+        let rows = self
+            .db
+            .query_all(sea_orm::Statement::from_string(
+                self.backend(),
+                "SELECT c.id, c.created_at FROM clients c WHERE NOT EXISTS \
+                 (SELECT 1 FROM sales_orders s WHERE s.client_id = c.id) AND NOT EXISTS \
+                 (SELECT 1 FROM prospects p WHERE p.client_id = c.id)",
+            ))
+            .await?;
+        let txn = self.db.begin().await?;
+        for r in &rows {
+            let id: Uuid = r.try_get_by_index(0)?;
+            let created: DateTime<Utc> = r.try_get_by_index(1)?;
+            let key = id.as_u128();
+            let stage = [
+                PipelineStage::Identified,
+                PipelineStage::Identified,
+                PipelineStage::Contacted,
+                PipelineStage::Contacted,
+                PipelineStage::Negotiating,
+                PipelineStage::Lost,
+            ][(key % 6) as usize];
+            let pipeline = ProspectRow {
+                director_id: None,
+                leader_id: None,
+                est_monthly_demand_t: 10.0 + (key >> 8) as f64 % 50.0,
+                previous_channel: Some(
+                    ["民营加油站", "社会油库", "中石化", "其他供应商"][((key >> 16) % 4) as usize]
+                        .to_owned(),
+                ),
+                source: Some("2026 年市场调查".to_owned()),
+            };
+            insert_prospect_row(&txn, id, &pipeline, created).await?;
+            if stage != PipelineStage::Identified {
+                let mut sql = Sql::new(self.backend());
+                sql.push("UPDATE prospects SET stage = ")
+                    .bind(stage.code())
+                    .push(", lost_reason = ")
+                    .bind((stage == PipelineStage::Lost).then(|| "价格无优势".to_owned()))
+                    .push(" WHERE client_id = ")
+                    .bind(id);
+                txn.execute(sql.build()).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(rows.len())
+    }
+
     /// The clients registered in county `org_unit_id`, with whether each is a prospect still:
     /// the candidates of a duplicate-name check.
     pub async fn names_in_unit(

@@ -12,6 +12,7 @@ pub mod client_intel;
 pub mod clients;
 pub mod dashboard;
 pub mod login;
+pub mod performance;
 pub mod phone;
 pub mod plans;
 pub mod prospects;

@@ -1211,28 +1211,6 @@ fn board_tickets(escalated: Vec<Ticket>, breached: Vec<Ticket>) -> Vec<Ticket> {
     all
 }
 
-/// Downloads `path` signed in and saves it as `filename`.
-async fn download(path: String, filename: String) -> Result<(), ApiError> {
-    let url = api::object_url(&path).await?;
-    let link = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.create_element("a").ok())
-        .ok_or_else(|| ApiError::Network("no document".into()))?;
-    let _ = link.set_attribute("href", &url);
-    let _ = link.set_attribute("download", &filename);
-    // `HTMLElement.click` through reflection: the crate enables no `HtmlElement` binding.
-    let clicked = js_sys::Reflect::get(&link, &wasm_bindgen::JsValue::from_str("click"))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .map(|f| f.call0(&link));
-    // The browser has read the object URL once the click is handled.
-    let _ = web_sys::Url::revoke_object_url(&url);
-    match clicked {
-        Some(Ok(_)) => Ok(()),
-        _ => Err(ApiError::Network("download".into())),
-    }
-}
-
 /// `/service/board`: what needs a director now, and the last 90 days' service figures.
 #[component]
 pub fn ServiceBoardPage() -> impl IntoView {
@@ -1301,7 +1279,7 @@ pub fn ServiceBoardPage() -> impl IntoView {
             _ => "service-report.xlsx".to_owned(),
         };
         leptos::task::spawn_local(async move {
-            if let Err(e) = download("/api/v1/service/report.xlsx".to_owned(), name).await {
+            if let Err(e) = api::download("/api/v1/service/report.xlsx".to_owned(), name).await {
                 export_error.try_set(Some(e));
             }
         });
