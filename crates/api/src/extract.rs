@@ -170,3 +170,35 @@ pub fn parse_paging(
         }
     }
 }
+
+/// A report period from optional `from` and `to` days (YYYY-MM-DD): `to` defaults to `today`,
+/// `from` to `default_days` before `to`; at most `max_days` long. Errors go to `errors`.
+pub fn parse_period(
+    errors: &mut ValidationErrors,
+    from: &Option<String>,
+    to: &Option<String>,
+    today: chrono::NaiveDate,
+    default_days: i64,
+    max_days: i64,
+) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let to = parse_opt(errors, "to", to, day).unwrap_or(today);
+    let from =
+        parse_opt(errors, "from", from, day).unwrap_or(to - chrono::TimeDelta::days(default_days));
+    if to < from {
+        errors.push(FieldError::new(
+            "to",
+            "out_of_range",
+            "to: must not be before from",
+            "to：不能早于 from",
+        ));
+    } else if (to - from).num_days() > max_days {
+        errors.push(FieldError::new(
+            "from",
+            "out_of_range",
+            format!("from: a period covers at most {max_days} days"),
+            format!("from：期间最长 {max_days} 天"),
+        ));
+    }
+    (from, to)
+}

@@ -11,7 +11,7 @@ use crate::guard::Writer;
 use crate::jobs::Supervisors;
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{NaiveDate, TimeDelta};
+use chrono::NaiveDate;
 use domain::audit::{AuditAction, FieldChange};
 use domain::org::{OrgLevel, Role};
 use domain::prospect::{
@@ -522,18 +522,8 @@ pub async fn funnel_report(
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let mut errors = ValidationErrors::new();
-    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
     let today = domain::china_date(state.clock.now());
-    let to = parse_opt(&mut errors, "to", &p.to, day).unwrap_or(today);
-    let from = parse_opt(&mut errors, "from", &p.from, day).unwrap_or(to - TimeDelta::days(365));
-    if to < from {
-        errors.push(FieldError::new(
-            "to",
-            "out_of_range",
-            "to: must not be before from",
-            "to：不能早于 from",
-        ));
-    }
+    let (from, to) = crate::extract::parse_period(&mut errors, &p.from, &p.to, today, 365, 3660);
     errors.into_result(())?;
     let scope = auth.scope_from(&state.store).await?;
     let units = state.store.org_units().await?;

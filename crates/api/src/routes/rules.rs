@@ -129,3 +129,21 @@ pub async fn put_intel_rules(
         .await?;
     Ok(HttpResponse::Ok().json(intel_history(&state).await?))
 }
+
+/// Every saved version of rule set `kind`, newest first, then the built-in `default` (version
+/// 1), each carrying its version number (set by `numbered`).
+pub(crate) async fn rule_versions<T: serde::de::DeserializeOwned>(
+    store: &store::Store,
+    kind: &str,
+    default: T,
+    numbered: fn(T, i32) -> T,
+) -> Result<Vec<T>, StoreError> {
+    let mut out: Vec<T> = store
+        .rule_set_versions::<T>(kind)
+        .await?
+        .into_iter()
+        .map(|v| numbered(v.body, v.version))
+        .collect();
+    out.push(default);
+    Ok(out)
+}

@@ -83,17 +83,10 @@ fn month_locked() -> ApiError {
 
 /// Every scheme version with the built-in default (version 1), newest first.
 async fn schemes(store: &Store) -> Result<Vec<ScoreScheme>, StoreError> {
-    let mut out: Vec<ScoreScheme> = store
-        .rule_set_versions::<ScoreScheme>(SCHEME_KIND)
-        .await?
-        .into_iter()
-        .map(|v| ScoreScheme {
-            version: v.version,
-            ..v.body
-        })
-        .collect();
-    out.push(ScoreScheme::default());
-    Ok(out)
+    crate::routes::rules::rule_versions(store, SCHEME_KIND, ScoreScheme::default(), |s, version| {
+        ScoreScheme { version, ..s }
+    })
+    .await
 }
 
 /// Computes the scorecards of every active account manager for `month` and stores them
@@ -376,8 +369,12 @@ pub async fn list_scorecards(
     for u in &mut units {
         u.mean_score = (u.mean_score / f64::from(u.people) * 10.0).round() / 10.0;
     }
+    // From the same read as the cards, so the flag and their status never disagree.
+    let locked = items
+        .iter()
+        .any(|c| c.status == domain::scorecard::ScorecardStatus::Locked);
     Ok(HttpResponse::Ok().json(ScorecardMonth {
-        locked: state.store.month_locked(&month).await?,
+        locked,
         month,
         items,
         units,

@@ -9,7 +9,7 @@ use crate::extract::{parse_opt, parse_paging, ValidJson};
 use crate::guard::{Admin, Writer};
 use crate::state::AppState;
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use domain::audit::{AuditAction, FieldChange};
 use domain::org::Role;
 use domain::service::{
@@ -621,17 +621,13 @@ pub struct SlaRulesHistory {
 }
 
 async fn sla_history(state: &AppState) -> Result<SlaRulesHistory, StoreError> {
-    let mut versions: Vec<SlaPolicy> = state
-        .store
-        .rule_set_versions::<SlaPolicy>(SLA_RULES_KIND)
-        .await?
-        .into_iter()
-        .map(|v| SlaPolicy {
-            version: v.version,
-            ..v.body
-        })
-        .collect();
-    versions.push(SlaPolicy::default());
+    let versions = crate::routes::rules::rule_versions(
+        &state.store,
+        SLA_RULES_KIND,
+        SlaPolicy::default(),
+        |p, version| SlaPolicy { version, ..p },
+    )
+    .await?;
     Ok(SlaRulesHistory {
         current: versions[0].clone(),
         versions,
@@ -718,26 +714,15 @@ async fn build_report(
     params: ReportParams,
 ) -> Result<ServiceReport, ApiError> {
     let mut errors = ValidationErrors::new();
-    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
     let now = state.clock.now();
-    let to = parse_opt(&mut errors, "to", &params.to, day).unwrap_or(domain::china_date(now));
-    let from =
-        parse_opt(&mut errors, "from", &params.from, day).unwrap_or(to - TimeDelta::days(89));
-    if to < from {
-        errors.push(FieldError::new(
-            "to",
-            "out_of_range",
-            "to: must not be before from",
-            "to：不能早于 from",
-        ));
-    } else if (to - from).num_days() > 731 {
-        errors.push(FieldError::new(
-            "from",
-            "out_of_range",
-            "from: a report covers at most two years",
-            "from：报表最长覆盖两年",
-        ));
-    }
+    let (from, to) = crate::extract::parse_period(
+        &mut errors,
+        &params.from,
+        &params.to,
+        domain::china_date(now),
+        89,
+        731,
+    );
     errors.into_result(())?;
     let scope = auth.scope_from(&state.store).await?;
     let facts = state.store.ticket_facts(from, to, &scope).await?;
@@ -886,7 +871,7 @@ fn report_workbook(r: &ServiceReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{NaiveDate, TimeZone};
 
     #[test]
     fn ticket_numbers_carry_the_china_date_and_differ_by_id() {
