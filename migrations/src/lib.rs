@@ -17,6 +17,7 @@ mod m20261203_000012_visit_sent_at;
 mod m20261203_000013_service_tickets;
 mod m20261203_000014_prospects;
 mod m20261203_000015_scorecards;
+mod m20261203_000016_job_runs;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_service_tickets::Migration),
             Box::new(m20261203_000014_prospects::Migration),
             Box::new(m20261203_000015_scorecards::Migration),
+            Box::new(m20261203_000016_job_runs::Migration),
         ]
     }
 }

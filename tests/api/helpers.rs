@@ -55,6 +55,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The database the server uses (a second instance connects to the same).
+    pub database_url: String,
     pub backend: Backend,
     pg_database: Option<String>,
     _dir: TempDir,
@@ -155,6 +157,7 @@ pub async fn spawn_app_with_settings(
         address,
         client: reqwest::Client::new(),
         store,
+        database_url: url.clone(),
         backend,
         pg_database,
         _dir: dir,

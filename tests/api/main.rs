@@ -12,6 +12,7 @@ mod clients;
 mod documents;
 mod field;
 mod imports;
+mod instances;
 mod intel;
 mod org_admin;
 mod platform;

@@ -570,6 +570,63 @@ pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
     Ok(scheduler)
 }
 
+/// This process as the job claims name it: host and process id.
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+/// What a scheduled firing did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScheduledRun {
+    /// This instance claimed the slot and ran the job.
+    Ran(Result<JobReport, String>),
+    /// Another instance holds the slot: nothing done here.
+    Skipped,
+}
+
+/// A scheduled firing of job `name` at `now`: the run is claimed for its slot (the minute it
+/// fired) so that of several instances on one database exactly one runs it; the others skip.
+/// The job's outcome is recorded on the claim and logged; a failure never stops the server.
+pub async fn run_scheduled(
+    store: &Store,
+    name: &str,
+    now: DateTime<Utc>,
+    instance: &str,
+) -> ScheduledRun {
+    use chrono::{DurationRound, TimeDelta};
+    let slot = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    match store.claim_job_run(name, slot, instance, now).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(job = name, %slot, "job slot taken by another instance; skipped");
+            return ScheduledRun::Skipped;
+        }
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "could not claim the job run");
+            return ScheduledRun::Ran(Err(e.to_string()));
+        }
+    }
+    let result = run_job(store, name, domain::china_date(now), now)
+        .await
+        .unwrap_or_else(|| Err(StoreError::Corrupt(format!("no job {name}"))))
+        .map_err(|e| e.to_string());
+    let outcome = match &result {
+        Ok(r) => format!(
+            "ok: examined {}, created {}, updated {}",
+            r.examined, r.created, r.updated
+        ),
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "job failed");
+            format!("failed: {e}")
+        }
+    };
+    if let Err(e) = store.finish_job_run(name, slot, now, &outcome).await {
+        tracing::warn!(job = name, error = %e, "could not record the job's end");
+    }
+    ScheduledRun::Ran(result)
+}
+
 /// Adds job `name` (one of [`JOBS`]) on the UTC `cron` schedule; each run takes the China-time
 /// date of its moment as its as-of date, and a failure is logged.
 async fn schedule(
@@ -583,10 +640,7 @@ async fn schedule(
         let state = state.clone();
         Box::pin(async move {
             let now = state.clock.now();
-            let today = domain::china_date(now);
-            if let Some(Err(e)) = run_job(&state.store, name, today, now).await {
-                tracing::error!(job = name, error = %e, "job failed");
-            }
+            run_scheduled(&state.store, name, now, &instance_name()).await;
         })
     })?;
     scheduler.add(job).await?;

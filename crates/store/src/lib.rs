@@ -12,6 +12,7 @@ pub mod files;
 pub mod gauges;
 pub mod ingest;
 pub mod intel;
+mod job_runs;
 mod org;
 pub mod plans;
 pub mod prospects;
