@@ -256,24 +256,35 @@ pub fn FieldErrorsFor(status: FormStatus, field: &'static str, label: T) -> impl
     field_errors(status.errors, field, label)
 }
 
-/// A labelled input bound to a text signal, with its field errors.
+/// A labelled input (a textarea of `rows` lines when given) bound to a text signal, with its
+/// field errors; the label is an i18n key or a (Chinese, English) pair.
 #[component]
-pub fn LabelledInput(
+pub fn LabelledInput<L: Label>(
     id: &'static str,
-    label: T,
+    label: L,
     value: RwSignal<String>,
     field: &'static str,
     status: FormStatus,
     #[prop(optional)] input_type: Option<&'static str>,
     #[prop(optional)] required: bool,
+    #[prop(optional)] rows: Option<u32>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let invalid = move || has_error(status.errors, field);
-    view! {
-        <div class="field">
-            <label class="field-label" for=id>
-                {tr(label)}
-                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
-            </label>
+    let input = match rows {
+        Some(rows) => view! {
+            <textarea
+                id=id
+                name=field
+                rows=rows
+                class:invalid=invalid
+                aria-invalid=move || if invalid() { "true" } else { "false" }
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            ></textarea>
+        }
+        .into_any(),
+        None => view! {
             <input
                 id=id
                 name=field
@@ -284,7 +295,17 @@ pub fn LabelledInput(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
-            <FieldErrorsFor status=status field=field label=label/>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="field">
+            <label class="field-label" for=id>
+                {move || label.text(lang.get())}
+                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            {input}
+            {field_errors(status.errors, field, label)}
         </div>
     }
 }
@@ -584,4 +605,76 @@ mod tests {
             ]
         );
     }
+}
+
+/// A section's sub-navigation: one tab per (key, path, Chinese, English), the current page's
+/// tab marked. Tabs are `#{section}-tab-{key}` inside `nav.tabs.{section}-nav`.
+pub fn section_tabs(
+    section: &'static str,
+    aria_label: &'static str,
+    tabs: &'static [(&'static str, &'static str, &'static str, &'static str)],
+) -> AnyView {
+    let lang = use_lang();
+    let location = leptos_router::hooks::use_location();
+    view! {
+        <nav class=format!("tabs {section}-nav") aria-label=aria_label>
+            {tabs
+                .iter()
+                .map(|&(key, href, zh, en)| {
+                    let active = move || location.pathname.with(|p| p.trim_end_matches('/') == href);
+                    view! {
+                        <a
+                            href=href
+                            id=format!("{section}-tab-{key}")
+                            class=move || if active() { "tab active" } else { "tab" }
+                            aria-current=move || if active() { "page" } else { "false" }
+                        >
+                            {move || (zh, en).text(lang.get())}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+    .into_any()
+}
+
+/// A pager below a list: previous / next (`#{id}-prev`, `#{id}-next`) and "page X of Y" from
+/// the list's (total, per page).
+pub fn pager(id: &'static str, page: RwSignal<u64>, total: Memo<Option<(u64, u64)>>) -> AnyView {
+    let lang = use_lang();
+    let pages = move || {
+        total.get().map_or(1, |(total, per_page)| {
+            total.div_ceil(per_page.max(1)).max(1)
+        })
+    };
+    view! {
+        <div class="pager">
+            <button
+                type="button"
+                class="btn btn-small"
+                id=format!("{id}-prev")
+                disabled=move || page.get() <= 1
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
+            >
+                {move || ("上一页", "Previous").text(lang.get())}
+            </button>
+            <span class="muted">
+                {move || match lang.get() {
+                    Lang::Zh => format!("第 {} / {} 页", page.get(), pages()),
+                    Lang::En => format!("Page {} of {}", page.get(), pages()),
+                }}
+            </span>
+            <button
+                type="button"
+                class="btn btn-small"
+                id=format!("{id}-next")
+                disabled=move || page.get() >= pages()
+                on:click=move |_| page.update(|p| *p += 1)
+            >
+                {move || ("下一页", "Next").text(lang.get())}
+            </button>
+        </div>
+    }
+    .into_any()
 }

@@ -202,3 +202,14 @@ pub fn parse_period(
     }
     (from, to)
 }
+
+/// An optional `true`/`false` query parameter (absent: false); anything else is an error on
+/// `field`.
+pub fn parse_flag(errors: &mut ValidationErrors, field: &str, raw: &Option<String>) -> bool {
+    parse_opt(errors, field, raw, |s| match s {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    })
+    .unwrap_or(false)
+}

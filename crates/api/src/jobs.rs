@@ -472,14 +472,27 @@ pub async fn overdue_escalation(
 pub async fn service_sla(store: &Store, now: DateTime<Utc>) -> Result<JobReport, StoreError> {
     use domain::service::{escalation_level, level_rank, sla_clock, TicketEventKind};
     let candidates = store.sla_candidates(now).await?;
+    // Which tickets go up, first: the people are only read when someone is to be named.
+    let due: Vec<_> = candidates
+        .iter()
+        .filter_map(|t| {
+            let clock = sla_clock(&t.target, t.opened_at, t.responded_at, t.resolved_at, now);
+            let level = escalation_level(&clock);
+            (level_rank(level) > level_rank(t.level)).then_some((t, level, clock))
+        })
+        .collect();
+    let mut report = JobReport {
+        job: SERVICE_SLA.to_owned(),
+        as_of: Some(domain::china_date(now)),
+        examined: candidates.len() as u64,
+        ..JobReport::default()
+    };
+    if due.is_empty() {
+        return Ok(report);
+    }
     let supervisors = Supervisors::load(store).await?;
     let mut moves = Vec::new();
-    for t in &candidates {
-        let clock = sla_clock(&t.target, t.opened_at, t.responded_at, t.resolved_at, now);
-        let level = escalation_level(&clock);
-        if level_rank(level) <= level_rank(t.level) {
-            continue;
-        }
+    for (t, level, clock) in due {
         let why = if clock.resolve_breached {
             "超过解决时限"
         } else {
@@ -500,12 +513,6 @@ pub async fn service_sla(store: &Store, now: DateTime<Utc>) -> Result<JobReport,
         event.level = Some(level);
         moves.push((t.id, level, event));
     }
-    let mut report = JobReport {
-        job: SERVICE_SLA.to_owned(),
-        as_of: Some(domain::china_date(now)),
-        examined: candidates.len() as u64,
-        ..JobReport::default()
-    };
     for chunk in moves.chunks(PAGE as usize) {
         report.updated += store.escalate_tickets(chunk, now).await?;
     }

@@ -11,7 +11,7 @@ use domain::org::DataScope;
 use domain::prospect::{FunnelFact, PipelineStage, Prospect};
 use domain::sales::SalesOrder;
 use domain::task::{EvidenceKind, TaskKind, TaskSource, TaskStatus};
-use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -367,13 +367,37 @@ impl Store {
         &self,
         org_unit_id: Uuid,
     ) -> Result<Vec<(Uuid, String, bool)>, StoreError> {
+        self.named_clients("c.org_unit_id", org_unit_id.into())
+            .await
+    }
+
+    /// The client holding `uscc`, with its name and whether it is a prospect still.
+    pub async fn client_by_uscc(
+        &self,
+        uscc: &str,
+    ) -> Result<Option<(Uuid, String, bool)>, StoreError> {
+        Ok(self
+            .named_clients("c.uscc", uscc.to_owned().into())
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// (id, name, a prospect still) of the clients whose `column` equals `value`.
+    async fn named_clients(
+        &self,
+        column: &str,
+        value: Value,
+    ) -> Result<Vec<(Uuid, String, bool)>, StoreError> {
         let mut sql = Sql::new(self.backend());
         sql.push(
             "SELECT c.id, c.name, CASE WHEN p.client_id IS NOT NULL AND p.stage <> 'won' \
              THEN 1 ELSE 0 END FROM clients c LEFT JOIN prospects p ON p.client_id = c.id \
-             WHERE c.org_unit_id = ",
+             WHERE ",
         )
-        .bind(org_unit_id);
+        .push(column)
+        .push(" = ")
+        .bind(value);
         self.db
             .query_all(sql.build())
             .await?
@@ -387,31 +411,6 @@ impl Store {
                 ))
             })
             .collect()
-    }
-
-    /// The client holding `uscc`, with its name and whether it is a prospect still.
-    pub async fn client_by_uscc(
-        &self,
-        uscc: &str,
-    ) -> Result<Option<(Uuid, String, bool)>, StoreError> {
-        let mut sql = Sql::new(self.backend());
-        sql.push(
-            "SELECT c.id, c.name, CASE WHEN p.client_id IS NOT NULL AND p.stage <> 'won' \
-             THEN 1 ELSE 0 END FROM clients c LEFT JOIN prospects p ON p.client_id = c.id \
-             WHERE c.uscc = ",
-        )
-        .bind(uscc.to_owned());
-        match self.db.query_one(sql.build()).await? {
-            Some(r) => {
-                let prospect: i32 = r.try_get_by_index(2)?;
-                Ok(Some((
-                    r.try_get_by_index(0)?,
-                    r.try_get_by_index(1)?,
-                    prospect == 1,
-                )))
-            }
-            None => Ok(None),
-        }
     }
 
     /// The facts of the prospects in `scope` entered on `from..=to` (China dates), with the

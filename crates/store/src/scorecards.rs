@@ -68,6 +68,16 @@ pub struct NewScorecard {
     pub computed_score: f64,
 }
 
+/// A JSON column of `r` as `T`.
+fn json_column<T: serde::de::DeserializeOwned>(
+    r: &QueryResult,
+    index: usize,
+    what: &str,
+) -> Result<T, StoreError> {
+    let value: serde_json::Value = r.try_get_by_index(index)?;
+    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("scorecard {what}: {e}")))
+}
+
 fn month_start(day: NaiveDate) -> DateTime<Utc> {
     domain::china_day_start(day)
 }
@@ -333,12 +343,18 @@ impl Store {
         &self,
         month: &str,
         users: Option<&[Uuid]>,
+        with_evidence: bool,
     ) -> Result<Vec<(Scorecard, Vec<EvidenceRow>)>, StoreError> {
         let mut sql = Sql::new(self.backend());
         sql.push(
             "SELECT s.id, s.month, s.user_id, u.display_name, s.org_unit_id, o.name, s.inputs, \
-             s.components, s.evidence, s.computed_score, s.scheme_version, s.computed_at, \
-             s.locked_at FROM scorecards s JOIN users u ON u.id = s.user_id \
+             s.components, s.computed_score, s.scheme_version, s.computed_at, s.locked_at",
+        );
+        if with_evidence {
+            sql.push(", s.evidence");
+        }
+        sql.push(
+            " FROM scorecards s JOIN users u ON u.id = s.user_id \
              JOIN org_units o ON o.id = s.org_unit_id WHERE s.month = ",
         )
         .bind(month.to_owned());
@@ -354,22 +370,17 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut adjustments = self.adjustments_of(&ids).await?;
         for r in rows {
-            let parse = |i: usize, what: &str| -> Result<serde_json::Value, StoreError> {
-                let v: serde_json::Value = r.try_get_by_index(i)?;
-                let _ = what;
-                Ok(v)
+            let inputs: ScoreInputs = json_column(&r, 6, "inputs")?;
+            let components: Vec<ComponentScore> = json_column(&r, 7, "components")?;
+            let evidence: Vec<EvidenceRow> = if with_evidence {
+                json_column(&r, 12, "evidence")?
+            } else {
+                Vec::new()
             };
-            let inputs: ScoreInputs = serde_json::from_value(parse(6, "inputs")?)
-                .map_err(|e| StoreError::Corrupt(format!("scorecard inputs: {e}")))?;
-            let components: Vec<ComponentScore> =
-                serde_json::from_value(parse(7, "components")?)
-                    .map_err(|e| StoreError::Corrupt(format!("scorecard components: {e}")))?;
-            let evidence: Vec<EvidenceRow> = serde_json::from_value(parse(8, "evidence")?)
-                .map_err(|e| StoreError::Corrupt(format!("scorecard evidence: {e}")))?;
             let id: Uuid = r.try_get_by_index(0)?;
-            let locked_at: Option<DateTime<Utc>> = r.try_get_by_index(12)?;
+            let locked_at: Option<DateTime<Utc>> = r.try_get_by_index(11)?;
             let adjustments = adjustments.remove(&id).unwrap_or_default();
-            let computed: f64 = r.try_get_by_index(9)?;
+            let computed: f64 = r.try_get_by_index(8)?;
             let points: f64 = adjustments
                 .iter()
                 .filter(|a| !a.correction)
@@ -390,13 +401,13 @@ impl Store {
                     adjustment_points: points,
                     final_score,
                     bonus_yuan: 0.0,
-                    scheme_version: r.try_get_by_index(10)?,
+                    scheme_version: r.try_get_by_index(9)?,
                     status: if locked_at.is_some() {
                         ScorecardStatus::Locked
                     } else {
                         ScorecardStatus::Computed
                     },
-                    computed_at: r.try_get_by_index(11)?,
+                    computed_at: r.try_get_by_index(10)?,
                     locked_at,
                     adjustments,
                 },

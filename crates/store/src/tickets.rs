@@ -315,18 +315,15 @@ async fn insert_events<C: ConnectionTrait>(
 
 impl Store {
     /// Stores a new ticket with its first timeline steps and the audit entry, all or nothing.
-    /// A call-centre reference already used answers with that ticket instead.
+    /// A call-centre reference already used answers with that ticket instead: the unique index
+    /// decides (the caller has looked the reference up already, so the usual replay costs no
+    /// insert attempt).
     pub async fn insert_ticket(
         &self,
         t: &NewTicketRow,
         events: &[NewTicketEvent],
         audit: &AuditEntry,
     ) -> Result<TicketSaved, StoreError> {
-        if let Some(r) = &t.external_ref {
-            if let Some(id) = self.ticket_by_external_ref(r).await? {
-                return Ok(TicketSaved::Existing(id));
-            }
-        }
         let respond_due = t.opened_at + chrono::TimeDelta::hours(i64::from(t.target.respond_hours));
         let resolve_due = t.opened_at + chrono::TimeDelta::hours(i64::from(t.target.resolve_hours));
         let insert = insert_row(

@@ -6,7 +6,7 @@
 //! client form's pieces.
 
 use crate::api::{self, ApiError};
-use crate::components::{esc, get_resource, html_block, loaded, TextResource};
+use crate::components::{esc, get_resource, html_block, loaded, section_tabs, TextResource};
 use crate::i18n::{self, tr, T};
 use crate::pages::client_form::{
     ClientBasicFields, ClientContactsFields, FieldErrors, FormState, TextInput,
@@ -63,35 +63,17 @@ fn tonnes(value: f64) -> String {
     i18n::format_number(value, 0, 1)
 }
 
-/// The sub-navigation of the prospect section.
+/// The sub-navigation of the prospects section.
 fn prospect_nav() -> AnyView {
-    let lang = use_lang();
-    let location = leptos_router::hooks::use_location();
-    let tabs: [(&str, &str, &str, &str); 3] = [
-        ("board", "/prospects", "开发看板", "Pipeline"),
-        ("funnel", "/prospects/funnel", "转化漏斗", "Funnel"),
-        ("new", "/prospects/new", "新建潜在客户", "New prospect"),
-    ];
-    view! {
-        <nav class="tabs prospect-nav" aria-label="prospects">
-            {tabs
-                .into_iter()
-                .map(|(key, href, zh, en)| {
-                    let active = move || location.pathname.with(|p| p.trim_end_matches('/') == href);
-                    view! {
-                        <a
-                            href=href
-                            id=format!("prospect-tab-{key}")
-                            class=move || if active() { "tab active" } else { "tab" }
-                        >
-                            {move || w(lang.get(), zh, en)}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
-    }
-    .into_any()
+    section_tabs(
+        "prospect",
+        "prospects",
+        &[
+            ("board", "/prospects", "开发看板", "Pipeline"),
+            ("funnel", "/prospects/funnel", "转化漏斗", "Funnel"),
+            ("new", "/prospects/new", "新建潜在客户", "New prospect"),
+        ],
+    )
 }
 
 /// One card of the board (HTML).

@@ -7,8 +7,8 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    badge_html, dyn_view, esc, field_errors, get_resource, has_error, html_block, loaded,
-    FormStatus, HtmlTable,
+    badge_html, dyn_view, esc, field_errors, get_resource, has_error, html_block, loaded, pager,
+    section_tabs, FormStatus, HtmlTable, LabelledInput,
 };
 use crate::i18n;
 use crate::pages::visits::{client_link, w, wt};
@@ -184,33 +184,15 @@ fn ticket_page_html(
 
 /// The sub-navigation of the service section.
 fn service_nav() -> AnyView {
-    let lang = use_lang();
-    let location = leptos_router::hooks::use_location();
-    let tabs: [(&str, &str, &str, &str); 3] = [
-        ("list", "/service", "工单", "Tickets"),
-        ("board", "/service/board", "时效看板", "SLA board"),
-        ("new", "/service/new", "新建工单", "New ticket"),
-    ];
-    view! {
-        <nav class="tabs service-nav" aria-label="service">
-            {tabs
-                .into_iter()
-                .map(|(key, href, zh, en)| {
-                    let active = move || location.pathname.with(|p| p.trim_end_matches('/') == href);
-                    view! {
-                        <a
-                            href=href
-                            id=format!("service-tab-{key}")
-                            class=move || if active() { "tab active" } else { "tab" }
-                        >
-                            {move || w(lang.get(), zh, en)}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
-    }
-    .into_any()
+    section_tabs(
+        "service",
+        "service",
+        &[
+            ("list", "/service", "工单", "Tickets"),
+            ("board", "/service/board", "时效看板", "SLA board"),
+            ("new", "/service/new", "新建工单", "New ticket"),
+        ],
+    )
 }
 
 /// A select of `""` (any) plus each option `(code, zh, en)`, bound to `value`.
@@ -329,48 +311,9 @@ pub fn TicketListPage() -> impl IntoView {
                 {check("filter-mine", mine, "只看我的", "Mine only")}
             </div>
             {html_block("ticket-list", html, |_, _| {})}
-            {pager(page, total)}
+            {pager("tickets", page, total)}
         </section>
     }
-}
-
-/// Previous / next and "page X of Y".
-fn pager(page: RwSignal<u64>, total: Memo<Option<(u64, u64)>>) -> AnyView {
-    let lang = use_lang();
-    let pages = move || {
-        total.get().map_or(1, |(total, per_page)| {
-            total.div_ceil(per_page.max(1)).max(1)
-        })
-    };
-    view! {
-        <div class="pager">
-            <button
-                type="button"
-                class="btn btn-small"
-                id="tickets-prev"
-                disabled=move || page.get() <= 1
-                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
-            >
-                {move || w(lang.get(), "上一页", "Previous")}
-            </button>
-            <span class="muted">
-                {move || match lang.get() {
-                    Lang::Zh => format!("第 {} / {} 页", page.get(), pages()),
-                    Lang::En => format!("Page {} of {}", page.get(), pages()),
-                }}
-            </span>
-            <button
-                type="button"
-                class="btn btn-small"
-                id="tickets-next"
-                disabled=move || page.get() >= pages()
-                on:click=move |_| page.update(|p| *p += 1)
-            >
-                {move || w(lang.get(), "下一页", "Next")}
-            </button>
-        </div>
-    }
-    .into_any()
 }
 
 // ---- Raising a ticket ----
@@ -483,69 +426,6 @@ fn client_picker(
                 {options}
             </select>
             {field_errors(status.errors, "client_id", ("客户", "Client"))}
-        </div>
-    }
-    .into_any()
-}
-
-/// A labelled text input bound to `value`, with its field errors.
-fn text_field(
-    id: &'static str,
-    field: &'static str,
-    label: (&'static str, &'static str),
-    value: RwSignal<String>,
-    status: FormStatus,
-    required: bool,
-) -> AnyView {
-    let invalid = move || has_error(status.errors, field);
-    view! {
-        <div class="field">
-            <label class="field-label" for=id>
-                {wt(label.0, label.1)}
-                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
-            </label>
-            <input
-                id=id
-                name=field
-                type="text"
-                autocomplete="off"
-                class:invalid=invalid
-                aria-invalid=move || if invalid() { "true" } else { "false" }
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-            {field_errors(status.errors, field, label)}
-        </div>
-    }
-    .into_any()
-}
-
-/// A labelled textarea bound to `value`, with its field errors.
-fn text_area(
-    id: &'static str,
-    field: &'static str,
-    label: (&'static str, &'static str),
-    value: RwSignal<String>,
-    status: FormStatus,
-    required: bool,
-) -> AnyView {
-    let invalid = move || has_error(status.errors, field);
-    view! {
-        <div class="field">
-            <label class="field-label" for=id>
-                {wt(label.0, label.1)}
-                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
-            </label>
-            <textarea
-                id=id
-                name=field
-                rows="3"
-                class:invalid=invalid
-                aria-invalid=move || if invalid() { "true" } else { "false" }
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            ></textarea>
-            {field_errors(status.errors, field, label)}
         </div>
     }
     .into_any()
@@ -691,11 +571,11 @@ fn ticket_form(phone: bool) -> AnyView {
                     }
                 }>{severity_options}</select>
             </div>
-            {text_field("ticket-title", "title", ("标题", "Title"), title, status, true)}
-            {text_area("ticket-description", "description", ("问题描述", "Description"), description, status, true)}
-            {text_field("ticket-order-no", "order_no", ("订单/配送单号", "Order or delivery number"), order_no, status, false)}
-            {text_field("ticket-reporter", "reporter", ("反映人", "Reported by"), reporter, status, false)}
-            {text_field("ticket-reporter-phone", "reporter_phone", ("联系电话", "Phone"), reporter_phone, status, false)}
+            <LabelledInput id="ticket-title" field="title" label=("标题", "Title") value=title status=status required=true/>
+            <LabelledInput id="ticket-description" field="description" label=("问题描述", "Description") value=description status=status required=true rows=3/>
+            <LabelledInput id="ticket-order-no" field="order_no" label=("订单/配送单号", "Order or delivery number") value=order_no status=status/>
+            <LabelledInput id="ticket-reporter" field="reporter" label=("反映人", "Reported by") value=reporter status=status/>
+            <LabelledInput id="ticket-reporter-phone" field="reporter_phone" label=("联系电话", "Phone") value=reporter_phone status=status/>
             <div class="field">
                 <label class="field-label" for="ticket-photos">{wt("照片", "Photos")}</label>
                 <input id="ticket-photos" type="file" accept="image/jpeg,image/png" multiple on:change=add_photos/>
@@ -997,7 +877,7 @@ fn steps_view(id: Uuid, status: TicketStatus, reload: Callback<()>) -> AnyView {
     view! {
         <section class="card section" id="ticket-steps">
             <h2>{wt("处理", "Steps")}</h2>
-            {text_area("action-note", "note", ("处理说明", "Note"), note, form, false)}
+            <LabelledInput id="action-note" field="note" label=("处理说明", "Note") value=note status=form rows=3/>
             {move || form.notice.get().map(|e| view! {
                 <div class="alert alert-error form-notice" role="alert" id="action-error">{e.message(lang.get())}</div>
             })}
@@ -1082,7 +962,7 @@ fn return_visit_form(id: Uuid, reload: Callback<()>) -> AnyView {
                     </select>
                     {field_errors(form.errors, "satisfaction", ("满意度", "Satisfaction"))}
                 </div>
-                {text_area("rv-note", "note", ("客户意见", "What the client said"), note, form, false)}
+                <LabelledInput id="rv-note" field="note" label=("客户意见", "What the client said") value=note status=form rows=3/>
                 {move || form.notice.get().map(|e| view! {
                     <div class="alert alert-error form-notice" role="alert" id="rv-error">{e.message(lang.get())}</div>
                 })}

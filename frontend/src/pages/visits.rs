@@ -8,7 +8,7 @@
 use crate::api;
 use crate::components::{
     badge_html, dyn_text, dyn_view, esc, field_errors, get_resource, has_error, html_block, loaded,
-    now_millis, FormStatus, HtmlTable, Label,
+    now_millis, pager, section_tabs, FormStatus, HtmlTable, Label,
 };
 use crate::i18n;
 use crate::state::{use_app, use_lang};
@@ -18,7 +18,7 @@ use domain::org::Role;
 use domain::visit::{FollowUpRequest, NewVisitComment, Visit, VisitPage};
 use domain::Lang;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 /// The text of a phrase in the current language.
@@ -157,41 +157,22 @@ pub fn is_reviewer() -> Signal<bool> {
 
 /// The sub-navigation of the visits section.
 pub fn visits_nav() -> AnyView {
-    let lang = use_lang();
-    let location = use_location();
-    let tabs: [(&str, &str, &str, &str); 5] = [
-        ("list", "/visits", "走访记录", "Visits"),
-        ("review", "/visits/review", "待点评", "Review queue"),
-        ("plans", "/visits/plans", "计划与覆盖", "Plans and coverage"),
-        ("map", "/visits/map", "地图", "Map"),
-        (
-            "effectiveness",
-            "/visits/effectiveness",
-            "走访成效",
-            "Effectiveness",
-        ),
-    ];
-    view! {
-        <nav class="tabs visits-nav" aria-label="visits">
-            {tabs
-                .into_iter()
-                .map(|(key, href, zh, en)| {
-                    let active = move || location.pathname.with(|p| p.trim_end_matches('/') == href);
-                    view! {
-                        <a
-                            href=href
-                            id=format!("visits-tab-{key}")
-                            class=move || if active() { "tab active" } else { "tab" }
-                            aria-current=move || if active() { "page" } else { "false" }
-                        >
-                            {move || w(lang.get(), zh, en)}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
-    }
-    .into_any()
+    section_tabs(
+        "visits",
+        "visits",
+        &[
+            ("list", "/visits", "走访记录", "Visits"),
+            ("review", "/visits/review", "待点评", "Review queue"),
+            ("plans", "/visits/plans", "计划与覆盖", "Plans and coverage"),
+            ("map", "/visits/map", "地图", "Map"),
+            (
+                "effectiveness",
+                "/visits/effectiveness",
+                "走访成效",
+                "Effectiveness",
+            ),
+        ],
+    )
 }
 
 /// The visits as an HTML table. With `highlight_after` (days), unreviewed visits that have
@@ -275,47 +256,6 @@ fn visits_table(items: &[Visit], lang: Lang, highlight_after: Option<i64>) -> St
     table.finish()
 }
 
-/// A pager below a list: previous / next and "page X of Y".
-fn pager(page: RwSignal<u64>, total: Memo<Option<(u64, u64)>>) -> AnyView {
-    let lang = use_lang();
-    let pages = move || {
-        total.get().map_or(1, |(total, per_page)| {
-            total.div_ceil(per_page.max(1)).max(1)
-        })
-    };
-    let at_first = move || page.get() <= 1;
-    let at_last = move || page.get() >= pages();
-    view! {
-        <div class="pager">
-            <button
-                type="button"
-                class="btn btn-small"
-                id="visits-prev"
-                disabled=at_first
-                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
-            >
-                {move || w(lang.get(), "上一页", "Previous")}
-            </button>
-            <span class="muted">
-                {move || match lang.get() {
-                    Lang::Zh => format!("第 {} / {} 页", page.get(), pages()),
-                    Lang::En => format!("Page {} of {}", page.get(), pages()),
-                }}
-            </span>
-            <button
-                type="button"
-                class="btn btn-small"
-                id="visits-next"
-                disabled=at_last
-                on:click=move |_| page.update(|p| *p += 1)
-            >
-                {move || w(lang.get(), "下一页", "Next")}
-            </button>
-        </div>
-    }
-    .into_any()
-}
-
 /// Rows per page of the visit lists.
 const PER_PAGE: u64 = 50;
 
@@ -372,7 +312,7 @@ pub fn VisitListPage() -> impl IntoView {
                 </label>
             </div>
             {html_block("visit-list", html, |_, _| {})}
-            {pager(page, total)}
+            {pager("visits", page, total)}
         </section>
     }
 }
@@ -485,7 +425,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
                 </label>
             </div>
             {html_block("review-queue", html, |_, _| {})}
-            {pager(page, total)}
+            {pager("visits", page, total)}
         </section>
     }
 }

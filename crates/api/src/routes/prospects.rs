@@ -103,12 +103,7 @@ pub async fn list_prospects(
         "open" => Some(None),
         other => PipelineStage::from_code(other).map(Some),
     });
-    let mine = parse_opt(&mut errors, "mine", &p.mine, |s| match s {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    })
-    .unwrap_or(false);
+    let mine = crate::extract::parse_flag(&mut errors, "mine", &p.mine);
     let (page, per_page) = parse_paging(&mut errors, &p.page, &p.per_page);
     errors.into_result(())?;
     let scope = auth.scope_from(&state.store).await?;

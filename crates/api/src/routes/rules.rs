@@ -106,28 +106,42 @@ pub async fn put_intel_rules(
     let rules = body.0;
     rules.validate().into_result(())?;
     let old = crate::intel::rules_in_force(&state.store).await?;
-    let now = state.clock.now();
     let stored = IntelRules {
         version: 0,
         ..rules
     };
+    save_rule_version(&state, &auth, &meta, INTEL_RULES_KIND, &old, &stored).await?;
+    Ok(HttpResponse::Ok().json(intel_history(&state).await?))
+}
+
+/// Saves `new` as the next version of rule set `kind` (validated by the caller), audited with
+/// the version in force before it.
+pub(crate) async fn save_rule_version<T: serde::Serialize>(
+    state: &AppState,
+    auth: &AuthUser,
+    meta: &RequestMeta,
+    kind: &str,
+    old: &T,
+    new: &T,
+) -> Result<(), StoreError> {
+    let now = state.clock.now();
     let entry = meta.entry(
-        &auth,
+        auth,
         now,
         AuditAction::Update,
         "rule_set",
         None,
         vec![FieldChange {
-            field: INTEL_RULES_KIND.to_owned(),
+            field: kind.to_owned(),
             before: serde_json::to_value(old).unwrap_or_default(),
-            after: serde_json::to_value(stored).unwrap_or_default(),
+            after: serde_json::to_value(new).unwrap_or_default(),
         }],
     );
     state
         .store
-        .save_rule_set(INTEL_RULES_KIND, &stored, auth.user.id, now, &entry)
+        .save_rule_set(kind, new, auth.user.id, now, &entry)
         .await?;
-    Ok(HttpResponse::Ok().json(intel_history(&state).await?))
+    Ok(())
 }
 
 /// Every saved version of rule set `kind`, newest first, then the built-in `default` (version

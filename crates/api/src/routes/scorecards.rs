@@ -297,14 +297,25 @@ pub struct ScorecardMonth {
     pub units: Vec<UnitRollup>,
 }
 
+/// The month's scorecards the caller may see, each with its bonus under the scheme it was
+/// computed with; `one` narrows them to that person's (with the evidence rows, which only a
+/// single scorecard's page shows).
 async fn month_cards(
     state: &AppState,
     auth: &AuthUser,
     month: &str,
+    one: Option<Uuid>,
 ) -> Result<Vec<(Scorecard, Vec<EvidenceRow>)>, ApiError> {
-    let people = visible_people(state, auth).await?;
+    let users = match (visible_people(state, auth).await?, one) {
+        (Some(people), Some(user)) if !people.contains(&user) => return Ok(Vec::new()),
+        (_, Some(user)) => Some(vec![user]),
+        (people, None) => people,
+    };
     let schemes = schemes(&state.store).await?;
-    let mut cards = state.store.scorecards(month, people.as_deref()).await?;
+    let mut cards = state
+        .store
+        .scorecards(month, users.as_deref(), one.is_some())
+        .await?;
     for (card, _) in &mut cards {
         let scheme = schemes
             .iter()
@@ -344,7 +355,7 @@ pub async fn list_scorecards(
 ) -> ApiResult<HttpResponse> {
     let month = params.into_inner().month;
     month_bounds(&month).ok_or_else(bad_month)?;
-    let items: Vec<Scorecard> = month_cards(&state, &auth, &month)
+    let items: Vec<Scorecard> = month_cards(&state, &auth, &month, None)
         .await?
         .into_iter()
         .map(|(c, _)| c)
@@ -412,10 +423,10 @@ pub async fn get_scorecard(
 ) -> ApiResult<HttpResponse> {
     let (month, user) = path.into_inner();
     month_bounds(&month).ok_or(ApiError::NotFound)?;
-    let (scorecard, evidence) = month_cards(&state, &auth, &month)
+    let (scorecard, evidence) = month_cards(&state, &auth, &month, Some(user))
         .await?
         .into_iter()
-        .find(|(c, _)| c.user_id == user)
+        .next()
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(ScorecardDetail {
         scorecard,
@@ -515,10 +526,10 @@ pub async fn adjust(
     }
     let (month, user) = path.into_inner();
     month_bounds(&month).ok_or(ApiError::NotFound)?;
-    let (card, _) = month_cards(&state, &auth, &month)
+    let (card, _) = month_cards(&state, &auth, &month, Some(user))
         .await?
         .into_iter()
-        .find(|(c, _)| c.user_id == user)
+        .next()
         .ok_or(ApiError::NotFound)?;
     let input = body.0;
     input.validate().into_result(())?;
@@ -552,10 +563,10 @@ pub async fn adjust(
         .store
         .add_adjustment(card.id, &adjustment, auth.user.id, &entry)
         .await?;
-    let (card, _) = month_cards(&state, &auth, &month)
+    let (card, _) = month_cards(&state, &auth, &month, Some(user))
         .await?
         .into_iter()
-        .find(|(c, _)| c.user_id == user)
+        .next()
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(card))
 }
@@ -648,7 +659,7 @@ pub async fn export(
     }
     let month = month.into_inner();
     month_bounds(&month).ok_or_else(bad_month)?;
-    let cards: Vec<Scorecard> = month_cards(&state, &auth, &month)
+    let cards: Vec<Scorecard> = month_cards(&state, &auth, &month, None)
         .await?
         .into_iter()
         .map(|(c, _)| c)
@@ -957,22 +968,7 @@ pub async fn put_scheme(
     };
     scheme.validate().into_result(())?;
     let old = schemes(&state.store).await?.remove(0);
-    let now = state.clock.now();
-    let entry = meta.entry(
-        &auth,
-        now,
-        AuditAction::Update,
-        "rule_set",
-        None,
-        vec![FieldChange {
-            field: SCHEME_KIND.to_owned(),
-            before: serde_json::to_value(old).unwrap_or_default(),
-            after: serde_json::to_value(&scheme).unwrap_or_default(),
-        }],
-    );
-    state
-        .store
-        .save_rule_set(SCHEME_KIND, &scheme, auth.user.id, now, &entry)
+    crate::routes::rules::save_rule_version(&state, &auth, &meta, SCHEME_KIND, &old, &scheme)
         .await?;
     let versions = schemes(&state.store).await?;
     Ok(HttpResponse::Ok().json(SchemeHistory {

@@ -5,7 +5,7 @@
 use crate::audit::RequestMeta;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_opt, parse_paging, ValidJson};
+use crate::extract::{parse_flag, parse_opt, parse_paging, ValidJson};
 use crate::guard::{Admin, Writer};
 use crate::state::AppState;
 use actix_web::{get, post, put, web, HttpResponse};
@@ -116,15 +116,6 @@ pub struct TicketListParams {
     pub per_page: Option<String>,
 }
 
-fn flag(errors: &mut ValidationErrors, field: &str, raw: &Option<String>) -> bool {
-    parse_opt(errors, field, raw, |s| match s {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    })
-    .unwrap_or(false)
-}
-
 /// Tickets of the clients in the caller's scope, newest first, with their clocks.
 #[utoipa::path(
     tag = "service",
@@ -156,8 +147,8 @@ pub async fn list_tickets(
     );
     let severity = parse_opt(&mut errors, "severity", &p.severity, Severity::from_code);
     let level = parse_opt(&mut errors, "level", &p.level, AssigneeLevel::from_code);
-    let breached = flag(&mut errors, "breached", &p.breached);
-    let mine = flag(&mut errors, "mine", &p.mine);
+    let breached = parse_flag(&mut errors, "breached", &p.breached);
+    let mine = parse_flag(&mut errors, "mine", &p.mine);
     let client_id = parse_opt(&mut errors, "client_id", &p.client_id, |s| {
         s.parse::<Uuid>().ok()
     });
@@ -676,22 +667,7 @@ pub async fn put_sla_rules(
     };
     policy.validate().into_result(())?;
     let old = sla_in_force(&state.store).await?;
-    let now = state.clock.now();
-    let entry = meta.entry(
-        &auth,
-        now,
-        AuditAction::Update,
-        "rule_set",
-        None,
-        vec![FieldChange {
-            field: SLA_RULES_KIND.to_owned(),
-            before: serde_json::to_value(old).unwrap_or_default(),
-            after: serde_json::to_value(&policy).unwrap_or_default(),
-        }],
-    );
-    state
-        .store
-        .save_rule_set(SLA_RULES_KIND, &policy, auth.user.id, now, &entry)
+    crate::routes::rules::save_rule_version(&state, &auth, &meta, SLA_RULES_KIND, &old, &policy)
         .await?;
     Ok(HttpResponse::Ok().json(sla_history(&state).await?))
 }

@@ -105,12 +105,7 @@ pub async fn list_tasks(
     let client_id = parse_opt(&mut errors, "client_id", &p.client_id, |s| {
         s.parse::<Uuid>().ok()
     });
-    let mine = parse_opt(&mut errors, "mine", &p.mine, |s| match s {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    })
-    .unwrap_or(false);
+    let mine = crate::extract::parse_flag(&mut errors, "mine", &p.mine);
     let assignee_id = parse_opt(&mut errors, "assignee_id", &p.assignee_id, |s| {
         s.parse::<Uuid>().ok()
     });
