@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/youguanjia
 
-.PHONY: run build frontend tools test fmt-check lint unit-and-api browser-test openapi bench clean-data
+.PHONY: run build frontend tools test fmt-check lint unit-and-api browser-test fuzz-test fuzz deploy-test openapi bench clean-data
 
 ## Build everything (release) and serve the demo province at http://127.0.0.1:8080
 run: build
@@ -21,14 +21,16 @@ tools:
 	scripts/install-tools.sh
 
 ## Everything CI checks: format, lints, unit + API tests (SQLite and PostgreSQL), spec staleness,
-## the frontend build and the browser test in headless Chromium.
+## the frontend build, the browser test in headless Chromium, the API fuzz test and the deployment test.
 test: fmt-check
-	scripts/install-tools.sh --browser
+	scripts/install-tools.sh --browser --deploy
 	scripts/ensure-postgres.sh
 	$(MAKE) lint
 	$(MAKE) unit-and-api
 	scripts/build-frontend.sh
 	$(MAKE) browser-test
+	$(MAKE) fuzz-test
+	$(MAKE) deploy-test
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -43,6 +45,25 @@ unit-and-api:
 browser-test:
 	cargo build -p youguanjia-api
 	tests/e2e/run.sh $(TARGET_DIR)/debug/youguanjia
+
+## API fuzzing, bounded (in `make test`): schemathesis against the server's own OpenAPI document
+## with every check, 2 examples per operation plus its coverage and stateful phases, fixed seed
+fuzz-test:
+	scripts/install-tools.sh --fuzz
+	cargo build -p youguanjia-api
+	tests/fuzz/run.sh $(TARGET_DIR)/debug/youguanjia 2
+
+## The full fuzz run (≥ 2,000 generated cases, 25 examples per operation); prints the figures
+fuzz:
+	scripts/install-tools.sh --fuzz
+	cargo build -p youguanjia-api
+	tests/fuzz/run.sh $(TARGET_DIR)/debug/youguanjia 25
+
+## docker-compose.yml's topology without Docker: PostgreSQL, moto (S3), two instances, nginx
+## (needs `scripts/install-tools.sh --deploy`)
+deploy-test:
+	cargo build -p youguanjia-api
+	tests/deploy/run.sh $(TARGET_DIR)/debug/youguanjia
 
 ## Regenerate api-spec/openapi.json from the code (a test fails when it is stale)
 openapi:

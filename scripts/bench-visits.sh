@@ -19,16 +19,9 @@ cleanup() {
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db" postgres 2>/dev/null || true
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 1 300); do curl -fsS "$1/readyz" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "server at $1 did not become ready" >&2; return 1; }
-token() {
-  curl -fsS -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"password\":\"Demo@2026\"}" \
-    "$1/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian)" >&2
-  apt-get install -y wrk >/dev/null
-fi
+# free_port, wait_ready, token, ensure_wrk, checkin_clients
+source tests/load/common.sh
+ensure_wrk
 
 echo "== route quality (heuristic vs exact optimum; target mean gap < 3 %, never worse than nearest neighbour)"
 "$bin_dir/ygj-intel-bench" routes --days 2000 --max-stops 10
@@ -74,14 +67,7 @@ DATABASE_URL="$pg_url" YGJ_DATA_DIR="$data/pg" YGJ_BIND="127.0.0.1:$port" YGJ_JO
 pid=$!
 wait_ready "$url"
 manager="$(token "$url" manager)"
-curl -fsS -H "Authorization: Bearer $manager" "$url/api/v1/analytics/map" >"$data/map.json"
-clients=$(python3 - "$data/map.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-print(";".join("%s,%s,%s" % (c["id"], c["lat"], c["lon"]) for c in m["clients"][:200]))
-PY
-)
-[ -n "$clients" ] || { echo "the manager has no located clients" >&2; exit 1; }
+clients="$(checkin_clients "$url" "$manager")"
 # Five seconds of the same load first, not counted: connections, statement caches and the
 # database's buffers warm, as on a server that has been running. The demo has no visits, so the
 # planner's statistics say the table is empty until it is analysed with some in it (a running

@@ -3,7 +3,9 @@
 # latency (p50/p95/p99) on the demo data, the intelligence recompute (demo province on SQLite;
 # the large province on PostgreSQL against the database's own aggregate), order ingestion
 # through the batch API on PostgreSQL, dashboard latency, half-year plans and check-ins under load
-# (scripts/bench-visits.sh), and the WASM size.
+# (scripts/bench-visits.sh), the load figures of scripts/bench-load.sh (wrk at 64 connections
+# against the list, the card, the dashboard and check-ins, as a share of actix-web's own ceiling;
+# and the client list on the scale-100 database), and the WASM size.
 #   scripts/bench.sh target/release
 # BENCH_PG_SCALE=0 skips the PostgreSQL part (default 100 ≈ 600,000 clients).
 set -euo pipefail
@@ -72,6 +74,14 @@ if [ "$pg_scale" != "0" ]; then
 fi
 
 scripts/bench-visits.sh "$bin_dir"
+
+# The scale-100 database of the PostgreSQL part above (dropped on exit) serves the load
+# benchmark's large client list, unless another one is given.
+if [ "$pg_scale" = "100" ] && [ -z "${LOAD_SCALE100_URL:-}" ]; then
+  LOAD_SCALE100_URL="$pg_url" scripts/bench-load.sh "$bin_dir"
+else
+  scripts/bench-load.sh "$bin_dir"
+fi
 
 echo "== frontend"
 wasm=$(ls frontend/dist/*.wasm 2>/dev/null | head -1 || true)

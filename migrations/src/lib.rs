@@ -18,6 +18,8 @@ mod m20261203_000013_service_tickets;
 mod m20261203_000014_prospects;
 mod m20261203_000015_scorecards;
 mod m20261203_000016_job_runs;
+mod m20261206_000017_client_list;
+mod m20261206_000018_intel_no_client_fk;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_prospects::Migration),
             Box::new(m20261203_000015_scorecards::Migration),
             Box::new(m20261203_000016_job_runs::Migration),
+            Box::new(m20261206_000017_client_list::Migration),
+            Box::new(m20261206_000018_intel_no_client_fk::Migration),
         ]
     }
 }

@@ -272,6 +272,76 @@ async fn created_client_can_be_read_and_updated(app: &TestApp) {
 }
 db_test!(created_client_can_be_read_and_updated);
 
+/// The list's totals come from per-unit, category and industry counts the database keeps
+/// (`client_counts`): they follow a new client and a client changing category and industry.
+async fn list_totals_follow_new_and_changed_clients(app: &TestApp) {
+    let token = app.token("admin").await;
+    let manager = app
+        .get_json("/api/v1/me", &app.token("manager").await)
+        .await;
+    let unit = manager["org_unit_id"].as_str().expect("unit").to_owned();
+    let filters = [
+        String::new(),
+        "&category=end_user".to_owned(),
+        "&category=trader".to_owned(),
+        format!("&org_unit_id={unit}"),
+        format!("&org_unit_id={unit}&category=trader&industry=fuel_trading"),
+    ];
+    let totals = || async {
+        let mut out = Vec::new();
+        for filter in &filters {
+            let page = app
+                .get_json(&format!("/api/v1/clients?per_page=1{filter}"), &token)
+                .await;
+            out.push(page["total"].as_i64().expect("total"));
+        }
+        out
+    };
+    let before = totals().await;
+    assert_eq!(
+        before[0],
+        i64::try_from(app.store.count_clients().await.expect("count")).expect("fits")
+    );
+    let body = new_client(app, &token, "91430104MA4QA0777").await;
+    let response = app.post_json("/api/v1/clients", &token, &body).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.expect("json");
+    let added = totals().await;
+    let delta = |now: &[i64]| {
+        now.iter()
+            .zip(&before)
+            .map(|(a, b)| a - b)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(delta(&added), [1, 1, 0, 1, 0]);
+
+    let path = format!("/api/v1/clients/{}", created["id"].as_str().expect("id"));
+    let update = app
+        .patch_json(
+            &path,
+            &token,
+            &json!({ "category": "trader", "industry": "fuel_trading" }),
+        )
+        .await;
+    assert_eq!(update.status(), 200);
+    assert_eq!(delta(&totals().await), [1, 0, 1, 1, 1]);
+    // An edit that leaves the client in its groups changes no total.
+    let rename = app
+        .patch_json(
+            &path,
+            &token,
+            &json!({ "name": "改名不改类的客户有限公司" }),
+        )
+        .await;
+    assert_eq!(rename.status(), 200);
+    assert_eq!(delta(&totals().await), [1, 0, 1, 1, 1]);
+    assert_eq!(
+        totals().await[0],
+        i64::try_from(app.store.count_clients().await.expect("count")).expect("fits")
+    );
+}
+db_test!(list_totals_follow_new_and_changed_clients);
+
 async fn account_managers_see_only_their_own_clients(app: &TestApp) {
     let token = app.token("manager").await;
     let me = app.get_json("/api/v1/me", &token).await;

@@ -3,7 +3,7 @@
 
 use api::clock::{FixedClock, SharedClock};
 use api::config::Settings;
-use api::startup::Application;
+use api::startup::{Application, ServerHandle};
 use chrono::{NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
@@ -58,6 +58,10 @@ pub struct TestApp {
     /// The database the server uses (a second instance connects to the same).
     pub database_url: String,
     pub backend: Backend,
+    /// Stops the server (`stop(true)`: gracefully, like SIGTERM).
+    pub server: ServerHandle,
+    /// The server's task; it ends when the server has stopped.
+    pub running: tokio::task::JoinHandle<std::io::Result<()>>,
     pg_database: Option<String>,
     _dir: TempDir,
 }
@@ -95,7 +99,6 @@ pub async fn spawn_app_with_settings(
     scale: f64,
     customise: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    api::telemetry::init_with_default("error");
     let id = Uuid::new_v4().simple().to_string();
     let dir = TempDir(std::env::temp_dir().join(format!("ygj-test-{id}")));
     std::fs::create_dir_all(&dir.0).expect("temp dir");
@@ -117,6 +120,41 @@ pub async fn spawn_app_with_settings(
             (with_database(&pg_admin_url(), &name), Some(name))
         }
     };
+    start_app(backend, url, pg_database, dir, scale, customise).await
+}
+
+/// Starts the server on the existing, empty database at `database_url` (e.g. one of a private
+/// PostgreSQL cluster a test stops and starts), migrated and filled like
+/// [`spawn_app_with_settings`]. [`TestApp::cleanup`] leaves that database alone.
+pub async fn spawn_app_on(
+    backend: Backend,
+    database_url: &str,
+    scale: f64,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let id = Uuid::new_v4().simple().to_string();
+    let dir = TempDir(std::env::temp_dir().join(format!("ygj-test-{id}")));
+    std::fs::create_dir_all(&dir.0).expect("temp dir");
+    start_app(
+        backend,
+        database_url.to_owned(),
+        None,
+        dir,
+        scale,
+        customise,
+    )
+    .await
+}
+
+async fn start_app(
+    backend: Backend,
+    url: String,
+    pg_database: Option<String>,
+    dir: TempDir,
+    scale: f64,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    api::telemetry::init_with_default("error");
     let mut settings = Settings {
         database_url: url.clone(),
         bind: "127.0.0.1:0".to_owned(),
@@ -131,6 +169,7 @@ pub async fn spawn_app_with_settings(
         run_jobs: false,
         map_tile_url: None,
         sso: None,
+        metrics_token: None,
     };
     customise(&mut settings);
     let store = Store::connect(&url).await.expect("connect");
@@ -152,9 +191,12 @@ pub async fn spawn_app_with_settings(
         .await
         .expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let server = app.handle();
+    let running = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        server,
+        running,
         client: reqwest::Client::new(),
         store,
         database_url: url.clone(),

@@ -7,14 +7,10 @@
 -- how many distinct keys it sent and what came back: 201 (stored), 200 (a replay answered
 -- with the stored visit), anything else.
 
-local threads = {}
-local counter = 1
+local dir = string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./"
+local stats = dofile(dir .. "stats.lua")
 
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
+setup = stats.setup
 
 local clients = {}
 local token, run
@@ -66,13 +62,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local k, a, b, o = 0, 0, 0, 0
-  for _, t in ipairs(threads) do
-    k = k + t:get("keys")
-    a = a + t:get("s201")
-    b = b + t:get("s200")
-    o = o + t:get("other")
-  end
+  local k, a, b, o = stats.sum("keys"), stats.sum("s201"), stats.sum("s200"), stats.sum("other")
   local secs = summary.duration / 1e6
   io.write(string.format("check-ins: %d requests in %.1f s = %.0f req/s; p50 %.1f ms, p99 %.1f ms\n",
     summary.requests, secs, summary.requests / secs,
@@ -80,4 +70,5 @@ function done(summary, latency, requests)
   io.write(string.format("distinct keys sent %d; answered 201 %d, 200 (replay) %d, other %d\n",
     k, a, b, o))
   io.write(string.format("KEYS=%d CREATED=%d REPLAYED=%d OTHER=%d\n", k, a, b, o))
+  stats.report(os.getenv("LOAD_NAME") or "check-in", summary, latency, o)
 end

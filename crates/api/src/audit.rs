@@ -1,12 +1,12 @@
 //! Building audit entries for the request being served.
 
 use crate::auth::AuthUser;
+use crate::telemetry::RequestId;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use chrono::{DateTime, Utc};
 use domain::audit::{AuditAction, AuditEntry, FieldChange};
 use std::future::{ready, Ready};
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 /// Where a request came from, for the audit trail.
@@ -27,7 +27,7 @@ impl FromRequest for RequestMeta {
             .connection_info()
             .realip_remote_addr()
             .map(str::to_owned);
-        let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+        let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
         ready(Ok(RequestMeta { ip, request_id }))
     }
 }

@@ -32,6 +32,9 @@ pub struct Settings {
     /// Map tile URL template for the visit map (`YGJ_MAP_TILE_URL`, e.g. an intranet
     /// `https://tiles.example/{z}/{x}/{y}.png`); unset, the map draws points without tiles.
     pub map_tile_url: Option<String>,
+    /// The bearer token `GET /metrics` requires (`YGJ_METRICS_TOKEN`); unset, it is open (keep
+    /// it off the public proxy then).
+    pub metrics_token: Option<String>,
 }
 
 /// Why the settings could not be made.
@@ -142,6 +145,7 @@ impl Settings {
             max_upload_bytes: upload_limit()?,
             run_jobs: !matches!(var("YGJ_JOBS").as_deref(), Some("off" | "false" | "0")),
             map_tile_url: var("YGJ_MAP_TILE_URL"),
+            metrics_token: var("YGJ_METRICS_TOKEN"),
             data_dir,
         })
     }

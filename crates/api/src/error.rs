@@ -45,6 +45,12 @@ pub enum ApiError {
     /// No such record (or not visible to the caller).
     #[error("not found")]
     NotFound,
+    /// The path exists, but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path does answer, for the `Allow` header (`GET, PATCH`).
+        allow: String,
+    },
     /// A unique value is taken.
     #[error("conflict on {field}")]
     Conflict {
@@ -84,6 +90,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => ErrorCode::TooManyRequests,
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Conflict { .. } | ApiError::ConflictWith(_) | ApiError::Conflicts(_) => {
                 ErrorCode::Conflict
             }
@@ -146,6 +153,7 @@ impl ApiError {
             detail,
             detail_zh,
             errors,
+            // Filled in on the way out by `telemetry::request_id`, which knows the request.
             request_id: None,
         }
     }
@@ -164,6 +172,7 @@ impl ResponseError for ApiError {
             }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::ConflictWith(_) | ApiError::Conflicts(_) => {
                 StatusCode::CONFLICT
             }
@@ -185,6 +194,13 @@ impl ResponseError for ApiError {
         }
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if matches!(self, ApiError::Unavailable) {
+            // The database is away (restarting, failing over): worth retrying shortly.
+            response.insert_header((header::RETRY_AFTER, "5"));
         }
         response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }

@@ -89,8 +89,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Parses a JSON body naming the failing field's path.
+/// Parses a JSON body naming the failing field's path. Every body of the API is an object;
+/// serde would also fill a struct from an array of its fields in order (`[null, null]`), which
+/// the spec does not allow and no client means, so a body must start with `{`.
 fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::MalformedJson(FieldError::new(
+            "body",
+            "invalid_type",
+            "body: expected a JSON object, not an array",
+            "body：请求体应为 JSON 对象，而不是数组",
+        )));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| ApiError::MalformedJson(json_field_error(&e.path().to_string(), e.inner())))?;
@@ -129,19 +139,26 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
     .into()
 }
 
-/// Malformed path parameters (e.g. an id that is not a UUID) find nothing.
-pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::NotFound.into()
+/// Malformed path parameters (e.g. an id that is not a UUID) find nothing — unless the path is
+/// a literal route of its own with other methods: `GET /visits/photos` reaches `GET
+/// /visits/{id}` with the id `photos`, and the answer is 405 for `/visits/photos` (POST only).
+pub fn path_error(_err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    match crate::routes::methods::not_allowed(req.method().as_str(), req.path()) {
+        Some(allow) => ApiError::MethodNotAllowed { allow }.into(),
+        None => ApiError::NotFound.into(),
+    }
 }
 
 /// Parses an optional query parameter; a present but unparsable value adds a field error.
+/// An empty value (`?org_unit_id=`) counts as absent, as the spec declares (`allowEmptyValue`);
+/// any other value must parse as sent (` 2026-01-01` is not a day).
 pub fn parse_opt<T>(
     errors: &mut ValidationErrors,
     field: &str,
     raw: &Option<String>,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Option<T> {
-    let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let raw = raw.as_deref().filter(|s| !s.is_empty())?;
     let parsed = parse(raw);
     if parsed.is_none() {
         errors.push(FieldError::invalid_value(
@@ -212,4 +229,13 @@ pub fn parse_flag(errors: &mut ValidationErrors, field: &str, raw: &Option<Strin
         _ => None,
     })
     .unwrap_or(false)
+}
+
+/// The schema of a query parameter that takes one of `values` (for `#[param(schema_with)]`
+/// where the accepted words are not one enum: a status plus `overdue`, `true`/`false`/`all`).
+pub fn one_of_schema<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.into_iter().map(str::to_owned)))
+        .build()
 }

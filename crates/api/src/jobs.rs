@@ -2,6 +2,7 @@
 //! so tests and the on-demand admin action call it with a chosen date; only [`start_scheduler`]
 //! knows about cron.
 
+use crate::clock::SharedClock;
 use crate::state::AppState;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::archive::{expiry_tier, renew_task_levels, ClientArchiveFacts, DocumentFacts};
@@ -12,6 +13,9 @@ use domain::task::{
     OVERDUE_ESCALATED_TIER,
 };
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 use store::tasks::{renew_dedupe_key, Escalation, NewTask};
 use store::{Store, StoreError, UserFilter};
@@ -81,6 +85,24 @@ pub async fn run_job(
         );
         report
     }))
+}
+
+/// [`run_job`] on demand, counted in the server's metrics like the scheduled runs.
+pub async fn run_job_counted(
+    state: &AppState,
+    name: &str,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Option<Result<JobReport, StoreError>> {
+    if !JOBS.contains(&name) {
+        return None;
+    }
+    let run = async {
+        run_job(&state.store, name, as_of, now)
+            .await
+            .unwrap_or_else(|| Err(StoreError::Corrupt(format!("no job {name}"))))
+    };
+    Some(crate::metrics::counted_run(state.metrics.clone(), name, run).await)
 }
 
 /// Recomputes every client's grade, class and P(alive) as of `as_of` (DESIGN §2.2, §2.3).
@@ -557,22 +579,77 @@ pub async fn monthly_scorecards(
 }
 
 /// Starts the scheduler: the intelligence recompute nightly at 01:30, the expiry alerts daily
-/// at 02:00, the overdue escalation daily at 02:30 and the dynamic visits on Mondays at 06:00 China time. A failing run is logged and
-/// the server carries on.
+/// at 02:00, the overdue escalation daily at 02:30 and the dynamic visits on Mondays at 06:00
+/// China time. A failing or panicking run is logged and recorded, and the server carries on.
 pub async fn start_scheduler(state: AppState) -> anyhow::Result<JobScheduler> {
+    let jobs = vec![
+        // 02:00 China time (18:00 UTC).
+        ScheduledJob::named("0 0 18 * * *", EXPIRY_ALERTS),
+        // 01:30 China time (17:30 UTC): after the ERP's evening sync.
+        ScheduledJob::named("0 30 17 * * *", RECOMPUTE_INTEL),
+        // 02:30 China time (18:30 UTC).
+        ScheduledJob::named("0 30 18 * * *", OVERDUE_ESCALATION),
+        // Monday 06:00 China time (Sunday 22:00 UTC): the week's dynamic visits.
+        ScheduledJob::named("0 0 22 * * Sun", DYNAMIC_VISITS),
+        // Every 15 minutes: the service tickets' response and resolution clocks.
+        ScheduledJob::named("0 */15 * * * *", SERVICE_SLA),
+        // 08:00 China time (00:00 UTC) on the 1st: last month's scorecards, for review.
+        ScheduledJob::named("0 0 0 1 * *", MONTHLY_SCORECARDS),
+    ];
+    let jobs = jobs
+        .into_iter()
+        .map(|job| crate::metrics::count_runs(job, &state.metrics))
+        .collect();
+    start_jobs(state.store.clone(), state.clock.clone(), jobs).await
+}
+
+/// What a job does when it fires: given the store and the moment, the run (not yet started).
+pub type JobRunner = Arc<dyn Fn(Store, DateTime<Utc>) -> JobFuture + Send + Sync>;
+
+/// A job's run, as [`run_claimed`] takes it.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<JobReport, StoreError>> + Send>>;
+
+/// One entry of a schedule.
+pub struct ScheduledJob {
+    /// When, as a UTC cron expression with seconds (`0 30 17 * * *`).
+    pub cron: &'static str,
+    /// The name its runs are claimed and logged under (at most 40 characters).
+    pub name: &'static str,
+    /// What it does.
+    pub run: JobRunner,
+}
+
+impl ScheduledJob {
+    /// Job `name` of [`JOBS`] on `cron`; each run takes the China-time date of its moment as
+    /// its as-of date.
+    pub fn named(cron: &'static str, name: &'static str) -> Self {
+        ScheduledJob {
+            cron,
+            name,
+            run: Arc::new(move |store, now| Box::pin(named_job(store, name, now))),
+        }
+    }
+}
+
+/// Starts a scheduler firing `jobs` on `store`, each firing taking its moment from `clock` and
+/// going through [`run_claimed`]: claimed, run in its own task, outcome recorded.
+pub async fn start_jobs(
+    store: Store,
+    clock: SharedClock,
+    jobs: Vec<ScheduledJob>,
+) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
-    // 02:00 China time (18:00 UTC).
-    schedule(&scheduler, &state, "0 0 18 * * *", EXPIRY_ALERTS).await?;
-    // 01:30 China time (17:30 UTC): after the ERP's evening sync.
-    schedule(&scheduler, &state, "0 30 17 * * *", RECOMPUTE_INTEL).await?;
-    // 02:30 China time (18:30 UTC).
-    schedule(&scheduler, &state, "0 30 18 * * *", OVERDUE_ESCALATION).await?;
-    // Monday 06:00 China time (Sunday 22:00 UTC): the week's dynamic visits.
-    schedule(&scheduler, &state, "0 0 22 * * Sun", DYNAMIC_VISITS).await?;
-    // Every 15 minutes: the service tickets' response and resolution clocks.
-    schedule(&scheduler, &state, "0 */15 * * * *", SERVICE_SLA).await?;
-    // 08:00 China time (00:00 UTC) on the 1st: last month's scorecards, for review.
-    schedule(&scheduler, &state, "0 0 0 1 * *", MONTHLY_SCORECARDS).await?;
+    for job in jobs {
+        let (store, clock, name, run) = (store.clone(), clock.clone(), job.name, job.run);
+        let job = Job::new_async(job.cron, move |_id, _scheduler| {
+            let (store, now) = (store.clone(), clock.now());
+            let run = run(store.clone(), now);
+            Box::pin(async move {
+                run_claimed(&store, name, now, &instance_name(), run).await;
+            })
+        })?;
+        scheduler.add(job).await?;
+    }
     scheduler.start().await?;
     Ok(scheduler)
 }
@@ -592,14 +669,42 @@ pub enum ScheduledRun {
     Skipped,
 }
 
-/// A scheduled firing of job `name` at `now`: the run is claimed for its slot (the minute it
-/// fired) so that of several instances on one database exactly one runs it; the others skip.
-/// The job's outcome is recorded on the claim and logged; a failure never stops the server.
+/// A scheduled firing of job `name` (one of [`JOBS`]) at `now`, through [`run_claimed`].
 pub async fn run_scheduled(
     store: &Store,
     name: &str,
     now: DateTime<Utc>,
     instance: &str,
+) -> ScheduledRun {
+    let job = named_job(store.clone(), name, now);
+    run_claimed(store, name, now, instance, job).await
+}
+
+/// The run of job `name` for a firing at `now`, as the scheduler starts it.
+fn named_job(
+    store: Store,
+    name: &str,
+    now: DateTime<Utc>,
+) -> impl Future<Output = Result<JobReport, StoreError>> + Send + 'static {
+    let name = name.to_owned();
+    async move {
+        run_job(&store, &name, domain::china_date(now), now)
+            .await
+            .unwrap_or_else(|| Err(StoreError::Corrupt(format!("no job {name}"))))
+    }
+}
+
+/// A scheduled firing of `job` (called `name`) at `now`: the run is claimed for its slot (the
+/// minute it fired) so that of several instances on one database exactly one runs it; the
+/// others skip and `job` is dropped unstarted. The job runs in its own task, so a panic in it
+/// ends only that task: it is logged and recorded as `panicked: …`. Every outcome is recorded on
+/// the claim and logged; a failure never stops the server or the scheduler.
+pub async fn run_claimed(
+    store: &Store,
+    name: &str,
+    now: DateTime<Utc>,
+    instance: &str,
+    job: impl Future<Output = Result<JobReport, StoreError>> + Send + 'static,
 ) -> ScheduledRun {
     use chrono::{DurationRound, TimeDelta};
     let slot = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
@@ -614,18 +719,26 @@ pub async fn run_scheduled(
             return ScheduledRun::Ran(Err(e.to_string()));
         }
     }
-    let result = run_job(store, name, domain::china_date(now), now)
-        .await
-        .unwrap_or_else(|| Err(StoreError::Corrupt(format!("no job {name}"))))
-        .map_err(|e| e.to_string());
-    let outcome = match &result {
-        Ok(r) => format!(
-            "ok: examined {}, created {}, updated {}",
-            r.examined, r.created, r.updated
+    let (outcome, result) = match tokio::spawn(job).await {
+        Ok(Ok(r)) => (
+            format!(
+                "ok: examined {}, created {}, updated {}",
+                r.examined, r.created, r.updated
+            ),
+            Ok(r),
         ),
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::error!(job = name, error = %e, "job failed");
-            format!("failed: {e}")
+            (format!("failed: {e}"), Err(e.to_string()))
+        }
+        Err(e) => {
+            let outcome = if e.is_panic() {
+                format!("panicked: {}", panic_message(e.into_panic().as_ref()))
+            } else {
+                format!("cancelled: {e}")
+            };
+            tracing::error!(job = name, %outcome, "job did not finish");
+            (outcome.clone(), Err(outcome))
         }
     };
     if let Err(e) = store.finish_job_run(name, slot, now, &outcome).await {
@@ -634,22 +747,11 @@ pub async fn run_scheduled(
     ScheduledRun::Ran(result)
 }
 
-/// Adds job `name` (one of [`JOBS`]) on the UTC `cron` schedule; each run takes the China-time
-/// date of its moment as its as-of date, and a failure is logged.
-async fn schedule(
-    scheduler: &JobScheduler,
-    state: &AppState,
-    cron: &str,
-    name: &'static str,
-) -> anyhow::Result<()> {
-    let state = state.clone();
-    let job = Job::new_async(cron, move |_id, _scheduler| {
-        let state = state.clone();
-        Box::pin(async move {
-            let now = state.clock.now();
-            run_scheduled(&state.store, name, now, &instance_name()).await;
-        })
-    })?;
-    scheduler.add(job).await?;
-    Ok(())
+/// The message a panic was raised with (`panic!("…")` carries a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
 }

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod guard;
 pub mod intel;
 pub mod jobs;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

@@ -7,14 +7,21 @@ use crate::extract::{path_error, query_error, JsonLimit};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::static_files::{serve_frontend, StaticAssets};
-use actix_web::dev::{Server, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{middleware, web, App, HttpMessage, HttpServer};
+use crate::telemetry::RequestSpan;
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
 use std::net::TcpListener;
 use store::Store;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
+
+pub use actix_web::dev::ServerHandle;
+
+/// How long a graceful stop (SIGTERM, or [`ServerHandle::stop`] with `true`) waits for requests
+/// in flight before it drops them. New connections are refused from the moment the stop begins.
+/// An orchestrator's grace period before it kills the process must be longer than this.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// A bound, not yet awaited server.
 pub struct Application {
@@ -51,6 +58,9 @@ impl Application {
             files: store::files::FileStore::open(&settings.files)?,
             max_upload_bytes: settings.max_upload_bytes,
             map_tile_url: settings.map_tile_url.clone(),
+            metrics: std::sync::Arc::new(crate::metrics::Metrics::new(
+                settings.metrics_token.clone(),
+            )?),
         });
         let scheduler = if settings.run_jobs {
             Some(crate::jobs::start_scheduler(state.get_ref().clone()).await?)
@@ -62,22 +72,11 @@ impl Application {
         let spec = ApiDoc::openapi();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap_fn(|req, srv| {
-                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-                    let response = srv.call(req);
-                    async move {
-                        let mut response = response.await?;
-                        if let Some(value) =
-                            request_id.and_then(|id| HeaderValue::from_str(&id).ok())
-                        {
-                            response
-                                .headers_mut()
-                                .insert(HeaderName::from_static("x-request-id"), value);
-                        }
-                        Ok(response)
-                    }
-                })
-                .wrap(TracingLogger::default())
+                // Last wrapped runs first: compression, metrics, the request id (which the
+                // request span and every problem body take), the request span.
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(middleware::from_fn(crate::telemetry::request_id))
+                .wrap(middleware::from_fn(crate::metrics::track_requests))
                 .wrap(middleware::Compress::default())
                 .app_data(state.clone())
                 .app_data(assets.clone())
@@ -87,6 +86,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .service(crate::routes::health::healthz)
                 .service(crate::routes::health::readyz)
+                .route("/metrics", web::get().to(crate::metrics::metrics_endpoint))
                 .service(
                     web::scope("/api/v1")
                         .wrap(middleware::from_fn(crate::auth::authenticate))
@@ -100,7 +100,7 @@ impl Application {
                 .default_service(web::to(serve_frontend))
         })
         .listen(listener)?
-        .shutdown_timeout(30)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .run();
         Ok(Application {
             port,
@@ -114,7 +114,14 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM: in-flight requests finish).
+    /// A handle that stops the server: `stop(true)` refuses new connections at once and lets
+    /// requests in flight finish (up to [`SHUTDOWN_TIMEOUT_SECS`]), like SIGTERM.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped: by [`Application::handle`], by SIGTERM (graceful: requests in
+    /// flight finish, up to [`SHUTDOWN_TIMEOUT_SECS`]) or by SIGINT/SIGQUIT (at once).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         if let Some(mut scheduler) = self.scheduler {

@@ -28,4 +28,6 @@ pub struct AppState {
     pub max_upload_bytes: usize,
     /// Map tile URL template, if configured.
     pub map_tile_url: Option<String>,
+    /// This server's Prometheus metrics (`GET /metrics`).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }

@@ -138,6 +138,9 @@ impl StaticAssets {
 /// GET of any non-API path: the file if it exists, else `index.html` (client-side routing).
 pub async fn serve_frontend(req: HttpRequest, assets: web::Data<StaticAssets>) -> HttpResponse {
     let path = req.path();
+    if let Some(allow) = crate::routes::methods::not_allowed(req.method().as_str(), path) {
+        return crate::error::ApiError::MethodNotAllowed { allow }.into_response();
+    }
     if path.starts_with("/api/") || path == "/api" {
         return crate::error::ApiError::NotFound.into_response();
     }

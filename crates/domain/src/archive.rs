@@ -153,7 +153,7 @@ pub fn scope_covers_diesel(scope: &str) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct RequirementMatrix {
     /// Rows by client group (snake_case group code → document type code → requirement).
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, BTreeMap<String, Requirement>>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<ClientGroup, BTreeMap<DocumentType, Requirement>>))]
     pub groups: BTreeMap<ClientGroup, BTreeMap<DocumentType, Requirement>>,
     /// Days before valid-to from which an approved document counts as `expiring` (default 30).
     #[serde(default = "default_expiring_days")]

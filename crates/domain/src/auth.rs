@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Sign-in name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub username: String,
     /// Password.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub password: String,
 }
 

@@ -15,6 +15,7 @@ labelled_enum! {
         TooManyRequests => "too_many_requests", "请求过于频繁，请稍后再试", "Too many requests; slow down and retry later";
         Forbidden => "forbidden", "没有权限执行此操作", "You are not allowed to do this";
         NotFound => "not_found", "记录不存在", "Not found";
+        MethodNotAllowed => "method_not_allowed", "该地址不支持此请求方法", "This method is not allowed on this path";
         Conflict => "conflict", "与现有数据冲突", "Conflicts with existing data";
         ServiceUnavailable => "service_unavailable", "服务暂不可用", "Service temporarily unavailable";
         InternalError => "internal_error", "服务器内部错误", "Internal server error";

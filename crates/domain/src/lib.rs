@@ -10,11 +10,13 @@
 /// so the UI, the API and the database agree on one spelling.
 #[macro_export]
 macro_rules! labelled_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:tt, $zh:literal, $en:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
+        // Each variant names its code. `$code` is a `tt`, not a `literal`: a `literal` reaches
+        // derive macros wrapped in an invisible group, which utoipa skips; it then fell back to
+        // a `rename_all` and the spec said `petrol92` where the API speaks `petrol_92`.
         pub enum $name { $($(#[$vmeta])* #[serde(rename = $code)] $variant,)+ }
 
         impl $name {

@@ -119,9 +119,11 @@ pub struct SlaTarget {
     pub ticket_type: TicketType,
     /// Severity.
     pub severity: Severity,
-    /// First response within this many hours.
+    /// First response within this many hours (1–720).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
     pub respond_hours: u32,
-    /// Resolved within this many hours.
+    /// Resolved within this many hours (1–720, not before the response).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
     pub resolve_hours: u32,
 }
 

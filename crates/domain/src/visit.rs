@@ -202,12 +202,14 @@ pub struct TodayRoute {
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     /// `2026-h1` or `2026-h2`.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[1-9][0-9]{3}-h[12]$"))]
     pub half_year: String,
     /// Nothing new is dated before this day (default today).
     #[serde(default)]
     pub start: Option<NaiveDate>,
     /// Visits per assignee and week (1–50, default 15).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub capacity_per_week: Option<u32>,
 }
 

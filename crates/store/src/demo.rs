@@ -130,19 +130,6 @@ impl Store {
     }
 }
 
-/// Escapes a value for PostgreSQL's COPY text format.
-fn copy_text(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}
-
 impl Store {
     /// Inserts clients (and their first ownership period) without documents, in one
     /// transaction: the streamed load of a large benchmark province.
@@ -191,9 +178,7 @@ impl Store {
             tx.commit().await?;
             return Ok(orders.len() as u64);
         }
-        let map = |e: sea_orm::sqlx::Error| {
-            StoreError::Database(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)))
-        };
+        let map = crate::copy::sqlx_error;
         let mut conn = self
             .db
             .get_postgres_connection_pool()
@@ -212,7 +197,7 @@ impl Store {
         for o in orders {
             use std::fmt::Write;
             let _ = write!(text, "{}\t", o.id);
-            copy_text(&o.order_no, &mut text);
+            crate::copy::copy_text(&o.order_no, &mut text);
             let _ = write!(
                 text,
                 "\t{}\t{}\t{}\t{}\t{}\t{}\t",
@@ -223,7 +208,7 @@ impl Store {
                 o.amount_fen,
                 o.channel.code()
             );
-            copy_text(&o.depot, &mut text);
+            crate::copy::copy_text(&o.depot, &mut text);
             text.push('\t');
             text.push_str(&stamp);
             text.push('\n');

@@ -185,4 +185,133 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
         Ok(())
     }
+
+    /// A moto_server process (an S3-compatible server from PyPI `moto[server]`, installed by
+    /// `scripts/install-tools.sh --deploy`) on a free port; stopped on drop.
+    struct Moto {
+        child: std::process::Child,
+        endpoint: String,
+    }
+
+    impl Moto {
+        fn start() -> Moto {
+            let program = std::env::var("YGJ_MOTO_SERVER").unwrap_or_else(|_| {
+                let venv = std::env::var("YGJ_VENV").unwrap_or_else(|_| {
+                    format!(
+                        "{}/.cache/youguanjia/venv",
+                        std::env::var("HOME").unwrap_or_default()
+                    )
+                });
+                format!("{venv}/bin/moto_server")
+            });
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let child = std::process::Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start {program} ({e}); run scripts/install-tools.sh --deploy")
+                });
+            let mut moto = Moto {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+            };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    moto.child.try_wait().ok().flatten().is_none(),
+                    "{program} exited"
+                );
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{program} did not start"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            moto
+        }
+
+        /// Creates a bucket (moto checks no signatures, so a bare PUT will do).
+        fn create_bucket(&self, bucket: &str) {
+            use std::io::{Read, Write};
+            let host = self.endpoint.trim_start_matches("http://");
+            let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+            write!(
+                stream,
+                "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .expect("send");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).expect("answer");
+            assert!(
+                answer.starts_with("HTTP/1.1 200"),
+                "create bucket: {answer}"
+            );
+        }
+
+        fn config(&self, bucket: &str, prefix: &str) -> FileStoreConfig {
+            FileStoreConfig::S3 {
+                bucket: bucket.to_owned(),
+                endpoint: Some(self.endpoint.clone()),
+                region: "us-east-1".to_owned(),
+                access_key_id: "test".to_owned(),
+                secret_access_key: "test-secret".to_owned(),
+                prefix: prefix.to_owned(),
+            }
+        }
+    }
+
+    impl Drop for Moto {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    #[tokio::test]
+    async fn s3_files_round_trip_under_the_prefix_against_a_real_server() -> Result<(), FileError> {
+        let moto = Moto::start();
+        moto.create_bucket("ygj-files");
+        let store = FileStore::open(&moto.config("ygj-files", "/tenant/a/"))?;
+        store.check().await?;
+        let key = document_file_key(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), "png");
+        let bytes = Bytes::from(
+            (0..200_000u32)
+                .map(|i| (i % 251) as u8)
+                .collect::<Vec<u8>>(),
+        );
+        store.put(&key, bytes.clone()).await?;
+        assert_eq!(store.get(&key).await?, bytes);
+        let mut streamed = Vec::new();
+        let mut chunks = store.stream(&key).await?;
+        while let Some(chunk) = chunks.next().await {
+            streamed.extend_from_slice(&chunk?);
+        }
+        assert_eq!(streamed, bytes.as_ref());
+        // The object sits under the prefix (slashes trimmed) in the bucket.
+        let bare = FileStore::open(&moto.config("ygj-files", ""))?;
+        assert_eq!(bare.get(&format!("tenant/a/{key}")).await?, bytes);
+        assert!(matches!(bare.get(&key).await, Err(FileError::NotFound)));
+        // Missing files are NotFound (a 404, not a 500), deletes are idempotent.
+        let missing = thumbnail_key(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        assert!(matches!(
+            store.get(&missing).await,
+            Err(FileError::NotFound)
+        ));
+        assert!(matches!(
+            store.stream(&missing).await,
+            Err(FileError::NotFound)
+        ));
+        store.delete(&key).await?;
+        store.delete(&key).await?;
+        assert!(matches!(store.get(&key).await, Err(FileError::NotFound)));
+        // A bucket that does not exist fails the readiness check.
+        let nowhere = FileStore::open(&moto.config("no-such-bucket", ""))?;
+        assert!(matches!(nowhere.check().await, Err(FileError::Store(_))));
+        Ok(())
+    }
 }

@@ -79,4 +79,21 @@ impl Store {
             None => 0,
         })
     }
+
+    /// The claimed runs of `job`, oldest slot first: (slot, outcome), the outcome `None` while
+    /// the run has not finished (or its end could not be recorded).
+    pub async fn job_run_outcomes(
+        &self,
+        job: &str,
+    ) -> Result<Vec<(DateTime<Utc>, Option<String>)>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT slot, outcome FROM job_runs WHERE job = ")
+            .bind(job.to_owned())
+            .push(" ORDER BY slot");
+        let mut out = Vec::new();
+        for r in self.db.query_all(sql.build()).await? {
+            out.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?));
+        }
+        Ok(out)
+    }
 }

@@ -3,6 +3,7 @@
 mod archive;
 mod audit;
 mod clients;
+mod copy;
 mod demo;
 pub mod documents;
 pub mod entity;
@@ -42,7 +43,8 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr, SqlErr, SqlxSqliteConnector,
+    ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr, RuntimeErr, SqlErr,
+    SqlxSqliteConnector,
 };
 use std::str::FromStr;
 use std::time::Duration;
@@ -68,12 +70,33 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the database is unreachable rather than the request being wrong.
+    /// True when the database is unreachable rather than the request being wrong: no
+    /// connection could be made or taken from the pool in time, the connection broke in the
+    /// middle of a statement (the server went away), or the server says it is shutting down or
+    /// starting up (SQLSTATE classes 08 and 57P).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
-        )
+        match self {
+            StoreError::Database(e) => database_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+fn database_unavailable(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // PostgreSQL's SQLSTATE; SQLite's codes are plain numbers and never match.
+                Sqlx::Database(d) => d
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -125,11 +148,16 @@ impl Store {
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else {
             let mut options = ConnectOptions::new(url);
+            // While PostgreSQL is away a request waits at most the acquire timeout for a
+            // connection and then fails as unavailable (503); connections broken by a restart
+            // fail the ping sqlx makes before handing one out and are replaced, so the pool
+            // recovers by itself once the server is back.
             options
                 .max_connections(20)
                 .min_connections(1)
                 .connect_timeout(Duration::from_secs(5))
                 .acquire_timeout(Duration::from_secs(5))
+                .test_before_acquire(true)
                 .sqlx_logging(false);
             Database::connect(options).await?
         };
@@ -164,6 +192,41 @@ impl Store {
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
+
+    /// How many connections the pool holds now (for the metrics endpoint); `None` for a
+    /// connection that is not a sqlx pool.
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        match &self.db {
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+                let pool = self.db.get_postgres_connection_pool();
+                Some(PoolStats {
+                    open: pool.size(),
+                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    max: pool.options().get_max_connections(),
+                })
+            }
+            DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+                let pool = self.db.get_sqlite_connection_pool();
+                Some(PoolStats {
+                    open: pool.size(),
+                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    max: pool.options().get_max_connections(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A snapshot of the connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open (idle or in use).
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
 }
 
 /// Parses a stored JSON column into a domain type.
@@ -183,4 +246,28 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 pub(crate) fn from_code<T: FromStr>(code: &str, what: &str) -> Result<T, StoreError> {
     code.parse()
         .map_err(|_| StoreError::Corrupt(format!("{what}: unknown code `{code}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sqlx;
+
+    fn exec(e: sqlx::Error) -> StoreError {
+        StoreError::Database(DbErr::Exec(RuntimeErr::SqlxError(e)))
+    }
+
+    #[test]
+    fn a_connection_lost_mid_statement_is_unavailable_not_a_bug() {
+        let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "got 0 bytes at EOF");
+        assert!(exec(sqlx::Error::Io(eof)).is_unavailable());
+        assert!(exec(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(
+            StoreError::Database(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
+                .is_unavailable()
+        );
+        assert!(!exec(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::Database(DbErr::Custom("bad".into())).is_unavailable());
+        assert!(!StoreError::NotFound.is_unavailable());
+    }
 }

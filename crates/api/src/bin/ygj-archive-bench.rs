@@ -73,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
         files: store::files::FileStore::open(&settings.files)?,
         max_upload_bytes: settings.max_upload_bytes,
         map_tile_url: None,
+        metrics: std::sync::Arc::new(api::metrics::Metrics::new(None)?),
     };
     let tree = store.org_tree().await?;
     let chosen = selection(

@@ -379,6 +379,10 @@ pub async fn dashboard(
     Ok(HttpResponse::Ok().json(response))
 }
 
+fn intel_sorts() -> utoipa::openapi::Object {
+    crate::extract::one_of_schema(["volume_at_risk", "p_alive", "tonnes_12m", "name"])
+}
+
 /// Filters of the classification list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -396,10 +400,10 @@ pub struct ClassificationParams {
     #[param(value_type = Option<Uuid>)]
     pub org_unit_id: Option<String>,
     /// `volume_at_risk` (default), `p_alive`, `tonnes_12m` or `name`.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = intel_sorts)]
     pub sort: Option<String>,
     /// Page from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
@@ -729,6 +733,7 @@ pub struct ChurnReasonRequest {
     /// Why the client left (required; read after the client's visibility is checked, so a
     /// client out of scope is 404 whatever the body).
     #[serde(default)]
+    #[schema(value_type = ChurnReason, required = true)]
     pub reason: Option<ChurnReason>,
     /// For `competitor` (required then): who it buys from now, up to 100 characters.
     #[serde(default)]

@@ -224,6 +224,16 @@ pub async fn get_completeness(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// The two document statuses the incomplete list filters by.
+fn expiring_or_expired() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            [DocumentStatus::Expiring, DocumentStatus::Expired].map(|s| s.code()),
+        ))
+        .build()
+}
+
 /// Which incomplete archives to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -235,10 +245,10 @@ pub struct IncompleteParams {
     #[param(value_type = Option<DocumentType>)]
     pub doc_type: Option<String>,
     /// Only clients with a required document in this status (`expiring` or `expired`).
-    #[param(value_type = Option<DocumentStatus>)]
+    #[param(schema_with = expiring_or_expired)]
     pub status: Option<String>,
     /// Page number from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]

@@ -27,17 +27,32 @@ pub struct AuditParams {
     #[param(value_type = Option<AuditAction>)]
     pub action: Option<String>,
     /// From this instant or date (inclusive), ISO 8601.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = instant_or_day)]
     pub from: Option<String>,
     /// Until this instant or date (exclusive), ISO 8601.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = instant_or_day)]
     pub until: Option<String>,
     /// Page number from 1 (default 1).
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Entries per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
+}
+
+/// An RFC 3339 instant or a `YYYY-MM-DD` day, as [`instant`] reads them.
+fn instant_or_day() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+    let string = |format| {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(string(KnownFormat::DateTime))
+        .item(string(KnownFormat::Date))
+        .build()
+        .into()
 }
 
 fn instant(s: &str) -> Option<DateTime<Utc>> {

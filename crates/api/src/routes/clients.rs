@@ -20,6 +20,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+fn client_views() -> utoipa::openapi::Object {
+    crate::extract::one_of_schema(["own", "unit"])
+}
+
 /// Filters, sort and paging of the client list. Unknown values are a 422 naming the parameter.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -42,14 +46,14 @@ pub struct ClientListParams {
     #[param(value_type = Option<ClientSort>)]
     pub sort: Option<String>,
     /// Page number from 1 (default 1).
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
     /// `own` (default) or `unit`: an account manager's view of every client of their unit,
     /// read-only and with contact phones masked. Other roles see their whole scope either way.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = client_views)]
     pub view: Option<String>,
 }
 
@@ -485,7 +489,7 @@ pub async fn update_client(
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// Page number from 1 (default 1).
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Entries per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]

@@ -94,7 +94,7 @@ pub struct HazchemParams {
     #[param(value_type = Option<Uuid>)]
     pub org_unit_id: Option<String>,
     /// Page number from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]

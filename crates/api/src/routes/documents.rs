@@ -477,7 +477,7 @@ pub struct DocumentListParams {
     #[param(value_type = Option<bool>)]
     pub all_versions: Option<String>,
     /// Page number from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
@@ -580,7 +580,7 @@ pub async fn get_document(
 #[into_params(parameter_in = Query)]
 pub struct DocumentFileParams {
     /// Page number from 1 (default 1).
-    #[param(value_type = Option<u32>, minimum = 1)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub page: Option<String>,
     /// `true` for the page's thumbnail (images only; JPEG, at most 320 px).
     #[param(value_type = Option<bool>)]
@@ -593,7 +593,11 @@ pub struct DocumentFileParams {
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Document id"), DocumentFileParams),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file (a thumbnail is always JPEG)", content(
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "application/pdf"),
+        )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),

@@ -225,6 +225,9 @@ pub async fn ingest_readings(
             } => (inserted, unchanged, tanks),
             ReadingsOutcome::Conflicts(keys) => return Err(conflicts_error("read_at", &keys)),
         };
+    state
+        .metrics
+        .count_import_rows("gauge_reading", "api", lines.len() as u64);
     let rules = GaugeRules::default();
     let mut tasks = Vec::new();
     let mut views = Vec::with_capacity(touched.len());

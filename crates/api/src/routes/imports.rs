@@ -379,6 +379,24 @@ pub async fn list_import_mappings(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// The field codes a column mapping maps (the keys of its body; `ingest` parses them).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only describes the body in the spec.
+enum MappingField {
+    OrderNo,
+    ClientUscc,
+    ClientId,
+    ClientName,
+    OrderDate,
+    Product,
+    Tonnes,
+    QuantityKg,
+    AmountYuan,
+    Channel,
+    Depot,
+}
+
 /// Saves a column mapping under a name (administrators), replacing one of that name: an
 /// object from field code (`order_no`, `client_uscc`, `client_id`, `client_name`,
 /// `order_date`, `product`, `tonnes`, `quantity_kg`, `amount_yuan`, `channel`, `depot`) to
@@ -387,7 +405,10 @@ pub async fn list_import_mappings(
     tag = "sales",
     security(("bearer" = [])),
     params(("name" = String, Path, description = "Mapping name, 1–100 characters")),
-    request_body(content = Object, description = "Field code → header"),
+    request_body(
+        content = std::collections::BTreeMap<MappingField, String>,
+        description = "Field code → header"
+    ),
     responses(
         (status = 200, body = ImportMappingView),
         (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -13,6 +13,7 @@ pub mod field;
 pub mod gauges;
 pub mod health;
 pub mod imports;
+pub mod methods;
 pub mod org;
 pub mod plans;
 pub mod prospects;

@@ -224,6 +224,10 @@ pub async fn delete_org_unit(
     Ok(HttpResponse::NoContent().finish())
 }
 
+fn active_filters() -> utoipa::openapi::Object {
+    crate::extract::one_of_schema(["true", "false", "all"])
+}
+
 /// Filters of the user list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -235,6 +239,7 @@ pub struct UserListParams {
     #[param(value_type = Option<Uuid>)]
     pub org_unit_id: Option<String>,
     /// `true` (default): active users; `false`: deactivated ones; `all`: both.
+    #[param(schema_with = active_filters)]
     pub active: Option<String>,
     /// Part of the username, display name, employee id or e-mail.
     pub q: Option<String>,

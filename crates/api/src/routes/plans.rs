@@ -412,6 +412,7 @@ pub async fn custom_plan(
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
     /// `2026-h2` (default: the current half-year).
+    #[param(pattern = r"^[1-9][0-9]{3}-h[12]$")]
     pub half_year: Option<String>,
 }
 
@@ -435,7 +436,8 @@ pub async fn coverage_report(
 ) -> ApiResult<HttpResponse> {
     let today = state.clock.now().date_naive();
     let mut errors = ValidationErrors::new();
-    let half = match &params.half_year {
+    // Sent empty, like every optional query parameter, it is absent.
+    let half = match params.half_year.as_deref().filter(|code| !code.is_empty()) {
         Some(code) => parse_half(&mut errors, code),
         None => Some(HalfYear::of(today)),
     };

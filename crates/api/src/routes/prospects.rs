@@ -59,12 +59,16 @@ pub struct ProspectPage {
     pub per_page: u64,
 }
 
+fn stage_filters() -> utoipa::openapi::Object {
+    crate::extract::one_of_schema(PipelineStage::ALL.iter().map(|s| s.code()).chain(["open"]))
+}
+
 /// Filters and paging of the prospect list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProspectListParams {
     /// Only this stage; `open` for identified, contacted and negotiating.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = stage_filters)]
     pub stage: Option<String>,
     /// `true`: only those the caller is responsible for (as account manager, director or
     /// leader).
@@ -73,7 +77,7 @@ pub struct ProspectListParams {
     /// Name contains.
     pub q: Option<String>,
     /// Page number from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]

@@ -356,11 +356,16 @@ pub async fn store_orders(
         BatchOutcome::Written {
             inserted,
             unchanged,
-        } => Ok(BatchResponse {
-            received,
-            inserted,
-            unchanged: unchanged + (received - orders.len() as u64),
-        }),
+        } => {
+            state
+                .metrics
+                .count_import_rows("sales_order", source, received);
+            Ok(BatchResponse {
+                received,
+                inserted,
+                unchanged: unchanged + (received - orders.len() as u64),
+            })
+        }
         BatchOutcome::Conflicts(numbers) => Err(conflicts_error("order_no", &numbers)),
     }
 }
@@ -609,11 +614,17 @@ pub async fn ingest_prepayments(
         BatchOutcome::Written {
             inserted,
             unchanged,
-        } => Ok(HttpResponse::Ok().json(BatchResponse {
-            received: lines.len() as u64,
-            inserted,
-            unchanged,
-        })),
+        } => {
+            let received = lines.len() as u64;
+            state
+                .metrics
+                .count_import_rows("prepayment", "api", received);
+            Ok(HttpResponse::Ok().json(BatchResponse {
+                received,
+                inserted,
+                unchanged,
+            }))
+        }
         BatchOutcome::Conflicts(numbers) => Err(conflicts_error("entry_no", &numbers)),
     }
 }

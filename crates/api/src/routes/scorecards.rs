@@ -331,6 +331,7 @@ async fn month_cards(
 #[into_params(parameter_in = Query)]
 pub struct MonthParams {
     /// `YYYY-MM`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
 }
 
@@ -406,7 +407,7 @@ pub struct ScorecardDetail {
     tag = "scorecards",
     security(("bearer" = [])),
     params(
-        ("month" = String, Path, description = "YYYY-MM"),
+        ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
         ("user_id" = Uuid, Path, description = "The account manager"),
     ),
     responses(
@@ -450,7 +451,7 @@ pub struct ComputeReport {
 #[utoipa::path(
     tag = "scorecards",
     security(("bearer" = [])),
-    params(("month" = String, Path, description = "YYYY-MM")),
+    params(("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
         (status = 200, body = ComputeReport),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -499,7 +500,7 @@ pub async fn compute(
     tag = "scorecards",
     security(("bearer" = [])),
     params(
-        ("month" = String, Path, description = "YYYY-MM"),
+        ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
         ("user_id" = Uuid, Path, description = "The account manager"),
     ),
     request_body = AdjustmentInput,
@@ -585,7 +586,7 @@ pub struct LockReport {
 #[utoipa::path(
     tag = "scorecards",
     security(("bearer" = [])),
-    params(("month" = String, Path, description = "YYYY-MM")),
+    params(("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
         (status = 200, body = LockReport),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -640,7 +641,7 @@ pub async fn lock(
 #[utoipa::path(
     tag = "scorecards",
     security(("bearer" = [])),
-    params(("month" = String, Path, description = "YYYY-MM")),
+    params(("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
         (status = 200, description = "XLSX workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -818,6 +819,7 @@ async fn save_targets(
     auth: &AuthUser,
     meta: &RequestMeta,
     rows: Vec<(Uuid, String, f64)>,
+    source: &str,
 ) -> ApiResult<HttpResponse> {
     let months: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     for m in months {
@@ -842,6 +844,9 @@ async fn save_targets(
         }],
     );
     state.store.save_score_targets(&rows, now, &entry).await?;
+    state
+        .metrics
+        .count_import_rows("score_target", source, rows.len() as u64);
     Ok(HttpResponse::Ok().json(TargetsSaved { saved: rows.len() }))
 }
 
@@ -876,7 +881,7 @@ pub async fn put_targets(
         .map(|(i, t)| (i, t.person.clone(), t.month.clone(), t.target_t.to_string()))
         .collect();
     let rows = resolve_targets(&state, &rows).await?;
-    save_targets(&state, &auth, &meta, rows).await
+    save_targets(&state, &auth, &meta, rows, "api").await
 }
 
 /// Imports monthly targets from an XLSX workbook (administrators; the body is the file): the
@@ -910,7 +915,7 @@ pub async fn import_targets(
         .map(|c| (c.row, c.person, c.month, c.target))
         .collect();
     let rows = resolve_targets(&state, &rows).await?;
-    save_targets(&state, &auth, &meta, rows).await
+    save_targets(&state, &auth, &meta, rows, "file:xlsx").await
 }
 
 /// The scoring scheme's versions, newest first.

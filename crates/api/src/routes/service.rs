@@ -83,12 +83,16 @@ pub struct TicketPage {
     pub per_page: u64,
 }
 
+fn ticket_statuses() -> utoipa::openapi::Object {
+    crate::extract::one_of_schema(TicketStatus::ALL.iter().map(|s| s.code()).chain(["active"]))
+}
+
 /// Filters and paging of the ticket list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TicketListParams {
     /// Only this status; `active` for everything not closed.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = ticket_statuses)]
     pub status: Option<String>,
     /// Only this type.
     #[param(value_type = Option<TicketType>)]
@@ -109,7 +113,7 @@ pub struct TicketListParams {
     #[param(value_type = Option<bool>)]
     pub mine: Option<String>,
     /// Page number from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]

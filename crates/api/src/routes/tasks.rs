@@ -36,6 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(run_job);
 }
 
+fn task_statuses() -> utoipa::openapi::Object {
+    crate::extract::one_of_schema(TaskStatus::ALL.iter().map(|s| s.code()).chain(["overdue"]))
+}
+
 /// Filters and paging of the task list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -44,7 +48,7 @@ pub struct TaskListParams {
     #[param(value_type = Option<TaskKind>)]
     pub kind: Option<String>,
     /// Only this status; `overdue` for open tasks past their due date.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = task_statuses)]
     pub status: Option<String>,
     /// Only this client.
     #[param(value_type = Option<Uuid>)]
@@ -65,7 +69,7 @@ pub struct TaskListParams {
     #[param(value_type = Option<NaiveDate>)]
     pub due_to: Option<String>,
     /// Page number from 1.
-    #[param(value_type = Option<u64>, minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
@@ -231,7 +235,7 @@ pub async fn run_job(
     }
     let now = state.clock.now();
     let as_of = body.0.as_of.unwrap_or_else(|| now.date_naive());
-    let report = crate::jobs::run_job(&state.store, &name, as_of, now)
+    let report = crate::jobs::run_job_counted(&state, &name, as_of, now)
         .await
         .ok_or(ApiError::NotFound)??;
     let entry = meta.entry(

@@ -5,7 +5,7 @@
 use crate::audit::RequestMeta;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_opt, parse_paging, ValidJson};
+use crate::extract::{parse_flag, parse_opt, parse_paging, ValidJson};
 use crate::guard::{Reviewer, Writer};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -59,7 +59,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     tag = "visits",
     security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    request_body(content(
+        (Vec<u8> = "image/jpeg"),
+        (Vec<u8> = "image/png"),
+    )),
     responses(
         (status = 201, body = PhotoUploaded),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -137,7 +140,10 @@ pub async fn upload_photo(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Photo id")),
     responses(
-        (status = 200, content_type = "image/jpeg", body = Vec<u8>),
+        (status = 200, description = "The photo as uploaded", content(
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/png"),
+        )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -464,15 +470,15 @@ pub struct VisitListParams {
     pub client_id: Option<String>,
     /// The review queue: visits not yet reviewed by anyone, made by people the caller reviews.
     #[param(value_type = Option<bool>)]
-    pub unreviewed: Option<bool>,
-    /// With `unreviewed`: only those waiting more than this many days.
-    #[param(value_type = Option<u32>)]
+    pub unreviewed: Option<String>,
+    /// With `unreviewed`: only those waiting more than this many days (at most 3650).
+    #[param(value_type = Option<u32>, maximum = 3650)]
     pub older_than_days: Option<String>,
     /// Page from 1.
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page (1–200, default 50).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
 }
 
@@ -503,9 +509,9 @@ pub async fn list_visits(
     let older = parse_opt(&mut errors, "older_than_days", &p.older_than_days, |s| {
         s.parse::<u32>().ok().filter(|d| *d <= 3650)
     });
+    let unreviewed = parse_flag(&mut errors, "unreviewed", &p.unreviewed);
     let (page, per_page) = parse_paging(&mut errors, &p.page, &p.per_page);
     errors.into_result(())?;
-    let unreviewed = p.unreviewed.unwrap_or(false);
     let reviewed_roles = |role: Role| -> Vec<Role> {
         [Role::AccountManager, Role::Director]
             .into_iter()
