@@ -6,10 +6,11 @@
 //! waits to write its audit entry (the last statement before the commit); the test sees that
 //! wait in `pg_stat_activity` and only then strikes.
 
+use crate::db_test;
 use crate::helpers::{
-    now, spawn_app_on, spawn_app_with, spawn_app_with_settings, today, Backend, TempDir, TestApp,
+    now, spawn_app_on, spawn_app_with, spawn_app_with_settings, Backend, TempDir, TestApp,
 };
-use crate::{db_test, sales::count};
+use crate::sales::{count, order};
 use api::clock::Clock;
 use api::jobs::{run_claimed, run_scheduled, start_jobs, ScheduledJob, ScheduledRun, SERVICE_SLA};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -237,21 +238,6 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// One order line for `client`, number `no`.
-fn order(no: &str, client: &str, i: usize) -> Value {
-    let tonnes = 5.0 + (i % 17) as f64;
-    json!({
-        "order_no": no,
-        "client_id": client,
-        "order_date": today().to_string(),
-        "product": "diesel_0",
-        "tonnes": tonnes,
-        "amount_yuan": tonnes * 7650.0,
-        "channel": "direct",
-        "depot": "长沙油库"
-    })
-}
-
 /// A batch of [`BATCH`] new orders numbered `{prefix}-0000…`, spread over the first clients.
 async fn big_batch(app: &TestApp, admin: &str, prefix: &str) -> Value {
     let page = app.get_json("/api/v1/clients?per_page=50", admin).await;
@@ -263,7 +249,14 @@ async fn big_batch(app: &TestApp, admin: &str, prefix: &str) -> Value {
         .collect();
     assert!(!clients.is_empty(), "the demo has clients");
     let orders: Vec<Value> = (0..BATCH)
-        .map(|i| order(&format!("{prefix}-{i:04}"), clients[i % clients.len()], i))
+        .map(|i| {
+            let tonnes = 5.0 + (i % 17) as f64;
+            order(
+                &format!("{prefix}-{i:04}"),
+                clients[i % clients.len()],
+                tonnes,
+            )
+        })
         .collect();
     json!({ "orders": orders })
 }

@@ -6,7 +6,7 @@
 
 use crate::db_test;
 use crate::helpers::{spawn_app_with_settings, today, Backend, TestApp};
-use crate::sales::two_clients;
+use crate::sales::{order, two_clients};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -251,17 +251,6 @@ async fn a_job_run_on_demand_is_counted_and_timed(app: &TestApp) {
 }
 db_test!(a_job_run_on_demand_is_counted_and_timed);
 
-fn order(no: &str, client: &str) -> Value {
-    json!({
-        "order_no": no,
-        "client_id": client,
-        "order_date": today().to_string(),
-        "product": "diesel_0",
-        "tonnes": 10.0,
-        "amount_yuan": 78000.0,
-    })
-}
-
 async fn imported_rows_are_counted_by_kind_and_source(app: &TestApp) {
     let admin = app.token("admin").await;
     let [(a, a_uscc), (b, _)] = two_clients(app, &admin).await;
@@ -274,15 +263,14 @@ async fn imported_rows_are_counted_by_kind_and_source(app: &TestApp) {
             )
         }
     };
-    let batch = json!({"orders": [order("OBS-1", &a), order("OBS-2", &b), order("OBS-3", &a)]});
+    let batch = json!({"orders": [order("OBS-1", &a, 10.0), order("OBS-2", &b, 10.0), order("OBS-3", &a, 10.0)]});
     let response = app.post_json("/api/v1/sales/orders", &admin, &batch).await;
     assert_eq!(response.status(), 200);
     // A repeated delivery is accepted (unchanged) and counted again.
     let response = app.post_json("/api/v1/sales/orders", &admin, &batch).await;
     assert_eq!(response.status(), 200);
     // A refused batch adds nothing.
-    let refused =
-        json!({"orders": [order("OBS-4", &a), order("OBS-5", &uuid::Uuid::new_v4().to_string())]});
+    let refused = json!({"orders": [order("OBS-4", &a, 10.0), order("OBS-5", &uuid::Uuid::new_v4().to_string(), 10.0)]});
     let response = app
         .post_json("/api/v1/sales/orders", &admin, &refused)
         .await;

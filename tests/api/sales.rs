@@ -36,7 +36,8 @@ pub async fn two_clients(app: &TestApp, admin: &str) -> [(String, String); 2] {
     [pick(0), pick(1)]
 }
 
-fn order(no: &str, client: &str, tonnes: f64) -> Value {
+/// One direct order line of diesel for `client`, today.
+pub(crate) fn order(no: &str, client: &str, tonnes: f64) -> Value {
     json!({
         "order_no": no,
         "client_id": client,
