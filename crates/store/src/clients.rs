@@ -10,10 +10,11 @@ use domain::client::{
     search_text, Client, ClientFields, ClientQuery, ClientSort, ClientSummary, Contact,
 };
 use domain::org::{DataScope, OwnershipPeriod};
-use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::sea_query::{Alias, Expr, LikeExpr, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -64,6 +65,35 @@ pub(crate) fn scoped(
         }
     }
     select
+}
+
+/// Unit lists up to this long are paged unit by unit (see [`Store::list_clients`]); a longer
+/// one (a province's subtree) covers most clients, and the name index finds its page at once.
+const MAX_UNITS_PAGED_APART: usize = 32;
+
+/// The org units a list is confined to, when they are few and nothing narrower applies (an
+/// account manager's own clients have their own index): the requested subtree within the
+/// caller's units.
+fn few_units(query: &ClientQuery, units: Option<&[Uuid]>, scope: &DataScope) -> Option<Vec<Uuid>> {
+    if query.account_manager_id.is_some() {
+        return None;
+    }
+    let within = match scope {
+        DataScope::All => None,
+        DataScope::Units(within) => Some(within.as_slice()),
+        DataScope::Owner(_) => return None,
+    };
+    let units: Vec<Uuid> = match (units, within) {
+        (Some(units), Some(within)) => units
+            .iter()
+            .filter(|u| within.contains(u))
+            .copied()
+            .collect(),
+        (Some(units), None) => units.to_vec(),
+        (None, Some(within)) => within.to_vec(),
+        (None, None) => return None,
+    };
+    (!units.is_empty() && units.len() <= MAX_UNITS_PAGED_APART).then_some(units)
 }
 
 fn active_model(
@@ -170,11 +200,39 @@ impl Store {
             ClientSort::CreatedAt => (clients::Column::CreatedAt, true),
             ClientSort::CreatedAtDesc => (clients::Column::CreatedAt, false),
         };
-        select = if ascending {
-            select.order_by_asc(column)
-        } else {
-            select.order_by_desc(column)
-        };
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        if let Some(units) = few_units(query, units, scope) {
+            // Each unit's first rows in list order from its own index range (org unit, name),
+            // merged: names begin with the county's name, so a city's clients sit together in
+            // name order and walking the name index for them would read most of the table first.
+            let keep = query.page * query.per_page;
+            let mut picked: Option<SelectStatement> = None;
+            for (i, unit) in units.iter().enumerate() {
+                let member = select
+                    .clone()
+                    .filter(clients::Column::OrgUnitId.eq(*unit))
+                    .select_only()
+                    .column(clients::Column::Id)
+                    .order_by(column, order.clone())
+                    .order_by_asc(clients::Column::Id)
+                    .limit(keep)
+                    .into_query();
+                let member = Query::select()
+                    .column(clients::Column::Id)
+                    .from_subquery(member, Alias::new(format!("unit_{i}")))
+                    .to_owned();
+                match &mut picked {
+                    None => picked = Some(member),
+                    Some(all) => {
+                        all.union(UnionType::All, member);
+                    }
+                }
+            }
+            if let Some(picked) = picked {
+                select = select.filter(clients::Column::Id.in_subquery(picked));
+            }
+        }
+        select = select.order_by(column, order);
         let rows = select
             .order_by_asc(clients::Column::Id)
             .select_only()
