@@ -176,6 +176,55 @@ async fn search_finds_by_name_uscc_and_contact_phone(app: &TestApp) {
 }
 db_test!(search_finds_by_name_uscc_and_contact_phone);
 
+/// Two Chinese characters, as most people search a name (on PostgreSQL answered by the index
+/// of character pairs), find the client, and every client that three characters find.
+async fn two_character_searches_find_what_longer_ones_find(app: &TestApp) {
+    let token = app.token("admin").await;
+    let page = app
+        .get_json("/api/v1/clients?per_page=5&sort=-updated_at", &token)
+        .await;
+    let search = |q: String| {
+        let token = token.clone();
+        async move {
+            let response = app
+                .client
+                .get(app.url("/api/v1/clients"))
+                .query(&[("q", q.as_str()), ("per_page", "200")])
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("request");
+            let page: Value = response.json().await.expect("json");
+            let ids: Vec<String> = page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|c| c["id"].to_string())
+                .collect();
+            (page["total"].as_u64().expect("total"), ids)
+        }
+    };
+    for target in page["items"].as_array().expect("items") {
+        let name: Vec<char> = target["name"].as_str().expect("name").chars().collect();
+        if name.len() < 5 {
+            continue;
+        }
+        let pair: String = name[2..4].iter().collect();
+        let triple: String = name[2..5].iter().collect();
+        let (total, ids) = search(pair.clone()).await;
+        assert!(total >= 1, "{pair}");
+        assert!(total <= 200, "{pair} is too common for this test");
+        assert_eq!(ids.len() as u64, total, "{pair}");
+        assert!(ids.contains(&target["id"].to_string()), "{pair}");
+        let (_, longer) = search(triple.clone()).await;
+        assert!(
+            longer.iter().all(|id| ids.contains(id)),
+            "{triple} ⊄ {pair}"
+        );
+    }
+}
+db_test!(two_character_searches_find_what_longer_ones_find);
+
 async fn sort_orders_by_name_both_ways(app: &TestApp) {
     let token = app.token("admin").await;
     let names = |page: &Value| {
@@ -204,6 +253,55 @@ async fn sort_orders_by_name_both_ways(app: &TestApp) {
     assert_ne!(asc.first(), desc.first());
 }
 db_test!(sort_orders_by_name_both_ways);
+
+/// A city's list is paged unit by unit and merged (see `Store::list_clients`): its pages follow
+/// one another without a gap or an overlap, in the order asked for.
+async fn a_citys_pages_follow_one_another_in_order(app: &TestApp) {
+    let token = app.token("admin").await;
+    let units = app.get_json("/api/v1/org-units", &token).await;
+    let city = units
+        .as_array()
+        .expect("units")
+        .iter()
+        .find(|u| u["name"] == "长沙市")
+        .expect("长沙市")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let rows = |page: &Value, key: &str| {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| (c[key].as_str().expect(key).to_owned(), c["id"].to_string()))
+            .collect::<Vec<_>>()
+    };
+    for (sort, key) in [
+        ("name", "name"),
+        ("-name", "name"),
+        ("-updated_at", "updated_at"),
+    ] {
+        let list = format!("/api/v1/clients?org_unit_id={city}&sort={sort}");
+        let whole = app.get_json(&format!("{list}&per_page=21"), &token).await;
+        let mut pages = Vec::new();
+        for page in 1..=3 {
+            let part = app
+                .get_json(&format!("{list}&per_page=7&page={page}"), &token)
+                .await;
+            assert_eq!(part["total"], whole["total"]);
+            pages.extend(rows(&part, key));
+        }
+        assert_eq!(pages, rows(&whole, key), "sort {sort}");
+        let keys: Vec<&String> = pages.iter().map(|(k, _)| k).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        if sort.starts_with('-') {
+            sorted.reverse();
+        }
+        assert_eq!(keys, sorted, "sort {sort}");
+    }
+}
+db_test!(a_citys_pages_follow_one_another_in_order);
 
 async fn client_page_has_master_data_and_sales(app: &TestApp) {
     let token = app.token("admin").await;

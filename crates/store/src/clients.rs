@@ -12,9 +12,9 @@ use domain::client::{
 use domain::org::{DataScope, OwnershipPeriod};
 use sea_orm::sea_query::{Alias, Expr, LikeExpr, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -94,6 +94,17 @@ fn few_units(query: &ClientQuery, units: Option<&[Uuid]>, scope: &DataScope) -> 
         (None, None) => return None,
     };
     (!units.is_empty() && units.len() <= MAX_UNITS_PAGED_APART).then_some(units)
+}
+
+/// Two characters, neither ASCII nor a space: a search the index of character pairs answers
+/// on PostgreSQL.
+fn is_chinese_pair(text: &str) -> bool {
+    let chinese = |c: char| !c.is_ascii() && !c.is_whitespace();
+    let mut chars = text.chars();
+    matches!(
+        (chars.next(), chars.next(), chars.next()),
+        (Some(a), Some(b), None) if chinese(a) && chinese(b)
+    )
 }
 
 fn active_model(
@@ -182,9 +193,20 @@ impl Store {
             select = select.filter(clients::Column::AccountManagerId.eq(manager));
         }
         if let Some(text) = query.search_text() {
-            select = select.filter(
-                Expr::col((clients::Entity, clients::Column::SearchText)).like(like_pattern(&text)),
-            );
+            let column = Expr::col((clients::Entity, clients::Column::SearchText));
+            select = if is_chinese_pair(&text) && self.backend() == DbBackend::Postgres {
+                // Two non-ASCII characters are next to each other in the text exactly when they
+                // are an element of its character pairs, which an index answers (migration
+                // `client_pair_search`); the trigram index has nothing to look up in two
+                // characters. This condition replaces the LIKE: with both, the planner would
+                // take them for independent and misjudge common words.
+                select.filter(Expr::cust_with_exprs(
+                    "ygj_char_pairs($1) @> string_to_array($2, ' ')",
+                    [column.into(), Expr::val(text).into()],
+                ))
+            } else {
+                select.filter(column.like(like_pattern(&text)))
+            };
         }
         let total = match self.count_from_summary(query, units, scope).await? {
             Some(total) => total,
@@ -482,4 +504,64 @@ pub(crate) async fn close_ownership<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::client::ClientQuery;
+
+    fn query() -> ClientQuery {
+        ClientQuery {
+            q: None,
+            org_unit_id: None,
+            category: None,
+            industry: None,
+            account_manager_id: None,
+            sort: None,
+            page: 1,
+            per_page: 50,
+            unit_view: false,
+        }
+    }
+
+    #[test]
+    fn two_chinese_characters_are_a_pair_and_nothing_else_is() {
+        assert!(is_chinese_pair("物流"));
+        assert!(!is_chinese_pair("物"));
+        assert!(!is_chinese_pair("物流公司"));
+        assert!(!is_chinese_pair("13"));
+        assert!(!is_chinese_pair("物1"));
+        assert!(!is_chinese_pair("物\u{3000}"));
+    }
+
+    #[test]
+    fn a_few_units_within_the_scope_are_paged_apart() {
+        let [a, b, c] = [Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3)];
+        let q = query();
+        assert_eq!(few_units(&q, None, &DataScope::All), None);
+        assert_eq!(
+            few_units(&q, Some(&[a, b]), &DataScope::All),
+            Some(vec![a, b])
+        );
+        assert_eq!(
+            few_units(&q, Some(&[a, b]), &DataScope::Units(vec![b, c])),
+            Some(vec![b])
+        );
+        assert_eq!(
+            few_units(&q, None, &DataScope::Units(vec![c])),
+            Some(vec![c])
+        );
+        assert_eq!(few_units(&q, Some(&[a]), &DataScope::Units(vec![c])), None);
+        assert_eq!(few_units(&q, Some(&[a]), &DataScope::Owner(a)), None);
+        let many: Vec<Uuid> = (0..=MAX_UNITS_PAGED_APART as u128)
+            .map(Uuid::from_u128)
+            .collect();
+        assert_eq!(few_units(&q, Some(&many), &DataScope::All), None);
+        let by_manager = ClientQuery {
+            account_manager_id: Some(a),
+            ..query()
+        };
+        assert_eq!(few_units(&by_manager, Some(&[a]), &DataScope::All), None);
+    }
 }
