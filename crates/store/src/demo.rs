@@ -178,50 +178,44 @@ impl Store {
             tx.commit().await?;
             return Ok(orders.len() as u64);
         }
-        let map = crate::copy::sqlx_error;
         let mut conn = self
             .db
             .get_postgres_connection_pool()
             .acquire()
             .await
-            .map_err(map)?;
-        let mut copy = conn
-            .copy_in_raw(
-                "COPY sales_orders (id, order_no, client_id, order_date, product, quantity_kg, \
-                 amount_fen, channel, depot, created_at) FROM STDIN",
-            )
-            .await
-            .map_err(map)?;
-        let stamp = now.to_rfc3339();
-        let mut text = String::with_capacity(1 << 20);
-        for o in orders {
-            use std::fmt::Write;
-            let _ = write!(text, "{}\t", o.id);
-            crate::copy::copy_text(&o.order_no, &mut text);
-            let _ = write!(
-                text,
-                "\t{}\t{}\t{}\t{}\t{}\t{}\t",
-                o.client_id,
-                o.order_date,
-                o.product.code(),
-                o.quantity_kg,
-                o.amount_fen,
-                o.channel.code()
-            );
-            crate::copy::copy_text(&o.depot, &mut text);
-            text.push('\t');
-            text.push_str(&stamp);
-            text.push('\n');
-            if text.len() > (1 << 20) {
-                copy.send(std::mem::take(&mut text).into_bytes())
-                    .await
-                    .map_err(map)?;
-            }
-        }
-        if !text.is_empty() {
-            copy.send(text.into_bytes()).await.map_err(map)?;
-        }
-        copy.finish().await.map_err(map)
+            .map_err(crate::copy::sqlx_error)?;
+        crate::copy::copy_rows(
+            &mut conn,
+            "sales_orders",
+            [
+                "id",
+                "order_no",
+                "client_id",
+                "order_date",
+                "product",
+                "quantity_kg",
+                "amount_fen",
+                "channel",
+                "depot",
+                "created_at",
+            ],
+            orders,
+            |o| {
+                [
+                    o.id.into(),
+                    o.order_no.as_str().into(),
+                    o.client_id.into(),
+                    o.order_date.into(),
+                    o.product.code().into(),
+                    o.quantity_kg.into(),
+                    o.amount_fen.into(),
+                    o.channel.code().into(),
+                    o.depot.as_str().into(),
+                    now.into(),
+                ]
+            },
+        )
+        .await
     }
 
     /// Peak figures of the PostgreSQL "floor": the time the database itself takes to aggregate

@@ -343,18 +343,13 @@ impl IntelTxn {
                 Some(key) => {
                     // COPY cannot upsert: copy into a scratch table, then merge it.
                     let scratch = format!("ygj_upsert_{table_name}");
-                    for statement in [
-                        format!("DROP TABLE IF EXISTS {scratch}"),
-                        format!(
-                            "CREATE TEMP TABLE {scratch} (LIKE {table_name} INCLUDING DEFAULTS) \
-                             ON COMMIT DROP"
-                        ),
-                    ] {
-                        sqlx::query(&statement)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(sqlx_error)?;
-                    }
+                    sqlx::query(&format!(
+                        "CREATE TEMP TABLE {scratch} (LIKE {table_name} INCLUDING DEFAULTS) \
+                         ON COMMIT DROP"
+                    ))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(sqlx_error)?;
                     copy_rows(tx, &scratch, columns, items, row).await?;
                     let updates: Vec<String> = columns
                         .iter()
