@@ -21,6 +21,7 @@ mod m20261203_000016_job_runs;
 mod m20261206_000017_client_list;
 mod m20261206_000018_intel_no_client_fk;
 mod m20261207_000019_client_pair_search;
+mod m20261207_000020_change_feed;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_client_list::Migration),
             Box::new(m20261206_000018_intel_no_client_fk::Migration),
             Box::new(m20261207_000019_client_pair_search::Migration),
+            Box::new(m20261207_000020_change_feed::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ mod field;
 mod imports;
 mod instances;
 mod intel;
+mod list_cache;
 mod observability;
 mod org_admin;
 mod platform;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// One sample of the text exposition: name, labels, value.
 #[derive(Debug)]
-struct Sample {
+pub(crate) struct Sample {
     name: String,
     labels: BTreeMap<String, String>,
     value: f64,
@@ -59,7 +59,7 @@ fn parse(text: &str) -> Vec<Sample> {
 }
 
 /// The value of the sample `name` with exactly `labels`; `None` when it is not exposed.
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let wanted: BTreeMap<String, String> = labels
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -72,7 +72,7 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
 
 impl TestApp {
     /// `GET /metrics` (no token configured), parsed.
-    async fn metrics(&self) -> (String, Vec<Sample>) {
+    pub(crate) async fn metrics(&self) -> (String, Vec<Sample>) {
         let response = self
             .client
             .get(self.url("/metrics"))

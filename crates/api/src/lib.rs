@@ -12,6 +12,7 @@ pub mod intel;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod response_cache;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -62,6 +62,28 @@ impl JobOutcome {
     }
 }
 
+/// What a lookup of an answer cache found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Served from memory.
+    Hit,
+    /// Built and kept.
+    Miss,
+    /// Built and not kept: the data version was unknown.
+    Bypass,
+}
+
+impl CacheOutcome {
+    /// The `outcome` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::Bypass => "bypass",
+        }
+    }
+}
+
 /// The metrics of one server, in a registry of its own (so several servers in one process,
 /// as in the tests, do not count into each other).
 pub struct Metrics {
@@ -75,6 +97,7 @@ pub struct Metrics {
     job_runs: IntCounterVec,
     job_duration: HistogramVec,
     import_rows: IntCounterVec,
+    cache_lookups: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -136,6 +159,13 @@ impl Metrics {
             ),
             &["kind", "source"],
         )?;
+        let cache_lookups = IntCounterVec::new(
+            Opts::new(
+                "ygj_cache_lookups_total",
+                "Lookups of in-memory answer caches, by cache and outcome (hit, miss, bypass: the data version unknown).",
+            ),
+            &["cache", "outcome"],
+        )?;
         let build = IntGaugeVec::new(
             Opts::new("ygj_build_info", "The running version (always 1)."),
             &["version"],
@@ -148,6 +178,7 @@ impl Metrics {
         registry.register(Box::new(job_runs.clone()))?;
         registry.register(Box::new(job_duration.clone()))?;
         registry.register(Box::new(import_rows.clone()))?;
+        registry.register(Box::new(cache_lookups.clone()))?;
         registry.register(Box::new(build))?;
         Ok(Metrics {
             registry,
@@ -159,6 +190,7 @@ impl Metrics {
             job_runs,
             job_duration,
             import_rows,
+            cache_lookups,
         })
     }
 
@@ -195,6 +227,13 @@ impl Metrics {
         self.import_rows
             .with_label_values(&[kind, source])
             .inc_by(rows);
+    }
+
+    /// Counts one lookup of the answer cache `cache`.
+    pub fn count_cache(&self, cache: &str, outcome: CacheOutcome) {
+        self.cache_lookups
+            .with_label_values(&[cache, outcome.label()])
+            .inc();
     }
 
     /// The text exposition of every metric, with the pool gauges read from `store` now.

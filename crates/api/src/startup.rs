@@ -29,6 +29,8 @@ pub struct Application {
     server: Server,
     /// The scheduled jobs (kept alive while the server runs).
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    /// The listener that hears other instances' changes (PostgreSQL), stopped with the server.
+    change_feed: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -61,7 +63,9 @@ impl Application {
             metrics: std::sync::Arc::new(crate::metrics::Metrics::new(
                 settings.metrics_token.clone(),
             )?),
+            client_lists: Default::default(),
         });
+        let change_feed = tokio::spawn(state.store.clone().follow_changes());
         let scheduler = if settings.run_jobs {
             Some(crate::jobs::start_scheduler(state.get_ref().clone()).await?)
         } else {
@@ -106,6 +110,7 @@ impl Application {
             port,
             server,
             scheduler,
+            change_feed,
         })
     }
 
@@ -124,6 +129,7 @@ impl Application {
     /// flight finish, up to [`SHUTDOWN_TIMEOUT_SECS`]) or by SIGINT/SIGQUIT (at once).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.change_feed.abort();
         if let Some(mut scheduler) = self.scheduler {
             if let Err(e) = scheduler.shutdown().await {
                 tracing::warn!(error = %e, "scheduler did not stop cleanly");

@@ -30,4 +30,6 @@ pub struct AppState {
     pub map_tile_url: Option<String>,
     /// This server's Prometheus metrics (`GET /metrics`).
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Client-list answers while their data is unchanged.
+    pub client_lists: std::sync::Arc<crate::response_cache::ResponseCache>,
 }

@@ -413,6 +413,7 @@ impl Store {
         }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -440,6 +441,7 @@ impl Store {
         }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         Ok(())
     }
 

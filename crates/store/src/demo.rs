@@ -126,6 +126,7 @@ impl Store {
             crate::documents::insert_documents(&tx, chunk).await?;
         }
         tx.commit().await?;
+        self.data_changed();
         Ok(())
     }
 }
@@ -158,6 +159,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.data_changed();
         Ok(())
     }
 

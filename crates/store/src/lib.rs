@@ -2,6 +2,7 @@
 
 mod archive;
 mod audit;
+mod changes;
 mod clients;
 mod copy;
 mod demo;
@@ -31,6 +32,7 @@ pub mod visits;
 
 pub use archive::{ArchiveFilter, REQUIREMENTS_KIND};
 pub use audit::AuditFilter;
+pub use changes::{CHANGE_CHANNEL, MAX_CACHED_AGE};
 pub use demo::{DemoLoad, NewUser};
 pub use org::{Credentials, UserFilter, UserWrite};
 pub use sea_orm::DatabaseConnection;
@@ -120,6 +122,7 @@ pub(crate) fn map_unique(err: DbErr, fields: &[&str]) -> StoreError {
 pub struct Store {
     db: DatabaseConnection,
     sessions: std::sync::Arc<session_cache::SessionCache>,
+    changes: std::sync::Arc<changes::ChangeWatch>,
 }
 
 impl Store {
@@ -164,6 +167,7 @@ impl Store {
         Ok(Store {
             db,
             sessions: Default::default(),
+            changes: Default::default(),
         })
     }
 

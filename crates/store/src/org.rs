@@ -54,14 +54,24 @@ fn to_user(m: users::Model, unit_name: String) -> Result<UserInfo, StoreError> {
 
 impl Store {
     /// Every org unit, ordered by code (province first, then cities, then counties within them).
+    /// Most requests need the tree for their scope; it is kept in memory for as long as
+    /// [`Store::data_version`] says it has not changed.
     pub async fn org_units(&self) -> Result<Vec<OrgUnit>, StoreError> {
-        org_units::Entity::find()
+        let version = self.data_version().await?;
+        if let Some(units) = version.and_then(|v| self.changes.cached_units(v)) {
+            return Ok(units);
+        }
+        let units = org_units::Entity::find()
             .order_by_asc(org_units::Column::Code)
             .all(&self.db)
             .await?
             .into_iter()
             .map(to_org_unit)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(version) = version {
+            self.changes.keep_units(version, &units);
+        }
+        Ok(units)
     }
 
     /// The tree as (id, parent) pairs, for scope computations.
@@ -387,6 +397,7 @@ impl Store {
             .map_err(|e| map_unique(e, USER_UNIQUE_FIELDS))?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -423,6 +434,7 @@ impl Store {
         }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         self.sessions.invalidate();
         Ok(())
     }
@@ -459,6 +471,7 @@ impl Store {
             insert_audit(&tx, &audit_for(*id)).await?;
         }
         tx.commit().await?;
+        self.data_changed();
         Ok(ids.len() as u64)
     }
 
@@ -478,6 +491,7 @@ impl Store {
             .map_err(|e| map_unique(e, &["code"]))?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -497,6 +511,7 @@ impl Store {
             })?;
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         // Users carry their unit's name.
         self.sessions.invalidate();
         Ok(())
@@ -522,6 +537,7 @@ impl Store {
         }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
+        self.data_changed();
         Ok(true)
     }
 }

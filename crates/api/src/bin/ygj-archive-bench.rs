@@ -74,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         max_upload_bytes: settings.max_upload_bytes,
         map_tile_url: None,
         metrics: std::sync::Arc::new(api::metrics::Metrics::new(None)?),
+        client_lists: Default::default(),
     };
     let tree = store.org_tree().await?;
     let chosen = selection(

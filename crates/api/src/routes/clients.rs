@@ -5,6 +5,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_opt, parse_paging, ValidJson};
 use crate::guard::Writer;
+use crate::metrics::CacheOutcome;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
@@ -248,8 +249,16 @@ pub async fn list_clients(
     params: web::Query<ClientListParams>,
 ) -> ApiResult<HttpResponse> {
     let query = params.into_inner().into_query()?;
+    // Read before the data: a change committed meanwhile leaves the answer under an old version.
+    let version = state.store.data_version().await?;
     let tree = state.store.org_tree().await?;
     let (scope, masked) = list_scope(&auth, &tree, &query);
+    // The scope, the masking and the query decide the answer; the tree is the version's.
+    let key = format!("{scope:?}|{masked}|{query:?}");
+    if let Some(body) = version.and_then(|v| state.client_lists.get(&key, v)) {
+        state.metrics.count_cache("client_list", CacheOutcome::Hit);
+        return Ok(json_body(body));
+    }
     let units = query.org_unit_id.map(|unit| subtree(&tree, unit));
     let (items, total) = state
         .store
@@ -260,12 +269,31 @@ pub async fn list_clients(
     } else {
         items
     };
-    Ok(HttpResponse::Ok().json(ClientPage {
-        items,
-        total,
-        page: query.page,
-        per_page: query.per_page,
-    }))
+    let body = web::Bytes::from(
+        serde_json::to_vec(&ClientPage {
+            items,
+            total,
+            page: query.page,
+            per_page: query.per_page,
+        })
+        .map_err(|e| ApiError::Unexpected(e.into()))?,
+    );
+    match version {
+        Some(version) => {
+            state.metrics.count_cache("client_list", CacheOutcome::Miss);
+            state.client_lists.put(key, version, body.clone());
+        }
+        None => state
+            .metrics
+            .count_cache("client_list", CacheOutcome::Bypass),
+    }
+    Ok(json_body(body))
+}
+
+fn json_body(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }
 
 /// A client's master data and its sales figures. Clients outside the caller's scope are 404.
