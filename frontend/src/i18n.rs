@@ -484,12 +484,15 @@ pub fn format_percent(share: f64) -> String {
     format!("{}%", format_number(share * 100.0, 1, 1))
 }
 
-/// "共 N 条" / "N clients".
-pub fn format_total(total: u64, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => format!("共 {} 条", format_count(total)),
-        Lang::En if total == 1 => "1 client".to_owned(),
-        Lang::En => format!("{} clients", format_count(total)),
+/// "共 N 条" / "N clients"; "N+" when only a lower bound is known (`exact` false).
+pub fn format_total(total: u64, exact: bool, lang: Lang) -> String {
+    let count = format_count(total);
+    match (lang, exact) {
+        (Lang::Zh, true) => format!("共 {count} 条"),
+        (Lang::Zh, false) => format!("超过 {count} 条"),
+        (Lang::En, true) if total == 1 => "1 client".to_owned(),
+        (Lang::En, true) => format!("{count} clients"),
+        (Lang::En, false) => format!("{count}+ clients"),
     }
 }
 
@@ -600,6 +603,8 @@ mod tests {
         assert_eq!(format_date(d, Lang::Zh), "2026年3月5日");
         assert_eq!(format_date(d, Lang::En), "5 Mar 2026");
         assert_eq!(format_month("2025-11", Lang::En), "Nov 2025");
-        assert_eq!(format_total(1234, Lang::Zh), "共 1,234 条");
+        assert_eq!(format_total(1234, true, Lang::Zh), "共 1,234 条");
+        assert_eq!(format_total(1000, false, Lang::Zh), "超过 1,000 条");
+        assert_eq!(format_total(1000, false, Lang::En), "1,000+ clients");
     }
 }

@@ -602,3 +602,60 @@ async fn exports_follow_the_list_and_are_audited(app: &TestApp) {
     );
 }
 db_test!(exports_follow_the_list_and_are_audited);
+
+async fn a_searchs_total_is_counted_up_to_a_bound(app: &TestApp) {
+    let token = app.token("admin").await;
+    // Below the bound (1,000 in the API), a search's total is exact.
+    let page = app
+        .get_json("/api/v1/clients?per_page=5&q=%E6%9C%89%E9%99%90", &token)
+        .await;
+    let matching = page["total"].as_u64().expect("total");
+    assert!(matching > 10, "有限 is in most names: {matching}");
+    assert_eq!(page["total_exact"], true);
+    // Past it, the total is the bound and says so; the rows are the same either way.
+    let query = domain::client::ClientQuery {
+        q: Some("有限".to_owned()),
+        page: 1,
+        per_page: 5,
+        ..Default::default()
+    };
+    let scope = domain::org::DataScope::All;
+    let (bounded_rows, bounded) = app
+        .store
+        .list_clients(&query, None, &scope, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        bounded,
+        store::ListTotal {
+            total: 10,
+            exact: false
+        }
+    );
+    let (rows, total) = app
+        .store
+        .list_clients(&query, None, &scope, matching)
+        .await
+        .expect("list");
+    assert_eq!(
+        total,
+        store::ListTotal {
+            total: matching,
+            exact: true
+        }
+    );
+    assert_eq!(rows, bounded_rows);
+    // A filter without text is counted exactly whatever the bound.
+    let plain = domain::client::ClientQuery {
+        page: 1,
+        per_page: 5,
+        ..Default::default()
+    };
+    let (_, total) = app
+        .store
+        .list_clients(&plain, None, &scope, 1)
+        .await
+        .expect("list");
+    assert!(total.exact && total.total > 100);
+}
+db_test!(a_searchs_total_is_counted_up_to_a_bound);

@@ -521,13 +521,24 @@ pub struct ClientSummary {
 pub struct ClientPage {
     /// The rows of this page.
     pub items: Vec<ClientSummary>,
-    /// Rows matching the filters, over all pages.
+    /// Rows matching the filters, over all pages; when `total_exact` is false, at least this
+    /// many (a text search is counted up to [`ClientQuery::count_up_to`]).
     pub total: u64,
+    /// False when more than `total` rows match ("1,000+").
+    #[serde(default = "exact_by_default")]
+    pub total_exact: bool,
     /// Page number, from 1.
     pub page: u64,
     /// Rows per page.
     pub per_page: u64,
 }
+
+fn exact_by_default() -> bool {
+    true
+}
+
+/// A text search's matches are counted up to this many (or through the requested page).
+pub const SEARCH_COUNT_BOUND: u64 = 1_000;
 
 labelled_enum! {
     /// Sort orders of the client list; `-` prefix means descending.
@@ -573,6 +584,12 @@ pub struct ClientQuery {
 }
 
 impl ClientQuery {
+    /// How far the list counts a text search's matches: [`SEARCH_COUNT_BOUND`], or through the
+    /// requested page when it lies beyond, so the pager can always offer the next page.
+    pub fn count_up_to(&self) -> u64 {
+        SEARCH_COUNT_BOUND.max(self.page.saturating_mul(self.per_page))
+    }
+
     /// The filters that are set, as (parameter, value) in the order URLs list them, values not
     /// yet percent-encoded (the list page's URL, API calls and the export's audit entry use it).
     pub fn filter_pairs(&self) -> Vec<(&'static str, String)> {

@@ -67,6 +67,21 @@ pub(crate) fn scoped(
     select
 }
 
+/// How many clients a list matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListTotal {
+    /// The count, or the bound it was counted up to when not `exact`.
+    pub total: u64,
+    /// False when more than `total` match.
+    pub exact: bool,
+}
+
+impl ListTotal {
+    fn exact(total: u64) -> Self {
+        ListTotal { total, exact: true }
+    }
+}
+
 /// Unit lists up to this long are paged unit by unit (see [`Store::list_clients`]); a longer
 /// one (a province's subtree) covers most clients, and the name index finds its page at once.
 const MAX_UNITS_PAGED_APART: usize = 32;
@@ -173,12 +188,18 @@ pub(crate) fn client_active_model(
 impl Store {
     /// One page of clients matching `query` within `scope`; `units` is the subtree of the
     /// requested org unit (already expanded), if any. Returns the rows and the total.
+    ///
+    /// The total of a text search is counted up to `count_up_to` and reported as that bound,
+    /// not exact, beyond it: a common word matches tens of thousands of clients, and counting
+    /// them all cost more than the page itself. Other totals are always exact (they come from
+    /// `client_counts`, or from an account manager's own small index).
     pub async fn list_clients(
         &self,
         query: &ClientQuery,
         units: Option<&[Uuid]>,
         scope: &DataScope,
-    ) -> Result<(Vec<ClientSummary>, u64), StoreError> {
+        count_up_to: u64,
+    ) -> Result<(Vec<ClientSummary>, ListTotal), StoreError> {
         let mut select = scoped(clients::Entity::find(), scope);
         if let Some(units) = units {
             select = select.filter(clients::Column::OrgUnitId.is_in(units.iter().copied()));
@@ -209,8 +230,32 @@ impl Store {
             };
         }
         let total = match self.count_from_summary(query, units, scope).await? {
-            Some(total) => total,
-            None => select.clone().count(&self.db).await?,
+            Some(total) => ListTotal::exact(total),
+            None if query.search_text().is_some() => {
+                // Count the matches' ids up to one past the bound, never the rest.
+                let matches = select
+                    .clone()
+                    .select_only()
+                    .column(clients::Column::Id)
+                    .limit(count_up_to.saturating_add(1))
+                    .into_query();
+                let count = Query::select()
+                    .expr(Expr::cust("COUNT(*)"))
+                    .from_subquery(matches, Alias::new("matches"))
+                    .to_owned();
+                let backend = self.db.get_database_backend();
+                let row = self
+                    .db
+                    .query_one(backend.build(&count))
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let counted = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
+                ListTotal {
+                    total: counted.min(count_up_to),
+                    exact: counted <= count_up_to,
+                }
+            }
+            None => ListTotal::exact(select.clone().count(&self.db).await?),
         };
         let (column, ascending) = match query.sort.unwrap_or(ClientSort::Name) {
             ClientSort::Name => (clients::Column::Name, true),

@@ -33,6 +33,7 @@ pub mod visits;
 pub use archive::{ArchiveFilter, REQUIREMENTS_KIND};
 pub use audit::AuditFilter;
 pub use changes::{CHANGE_CHANNEL, MAX_CACHED_AGE};
+pub use clients::ListTotal;
 pub use demo::{DemoLoad, NewUser};
 pub use org::{Credentials, UserFilter, UserWrite};
 pub use sea_orm::DatabaseConnection;

@@ -404,7 +404,7 @@ pub fn ClientListPage() -> impl IntoView {
                         clients
                             .get()
                             .and_then(Result::ok)
-                            .map(|p| i18n::format_total(p.total, lang.get()))
+                            .map(|p| i18n::format_total(p.total, p.total_exact, lang.get()))
                     }}
                 </span>
                 {move || has_filters().then(|| view! { <a class="link" href="/clients">{tr(T::ClearFilters)}</a> })}
@@ -471,7 +471,9 @@ fn ClientTable(page: ClientPage, query: ClientQuery) -> impl IntoView {
         }
         .into_any();
     }
-    let last_page = page.total.div_ceil(page.per_page.max(1)).max(1);
+    // Beyond a counted bound there is at least one more page; reaching it counts further.
+    let more = u64::from(!page.total_exact);
+    let last_page = page.total.div_ceil(page.per_page.max(1)).max(1) + more;
     // In an account manager's unit view, colleagues' clients are listed but not openable.
     let me = use_app().user.with_untracked(|u| u.as_ref().map(|u| u.id));
     let rows = page

@@ -151,9 +151,17 @@ pub async fn export_clients(
     loop {
         let (items, total) = state
             .store
-            .list_clients(&query, units.as_deref(), &scope)
+            .list_clients(&query, units.as_deref(), &scope, export::MAX_EXPORT_ROWS)
             .await?;
-        if total > export::MAX_EXPORT_ROWS {
+        if !total.exact || total.total > export::MAX_EXPORT_ROWS {
+            let (total, total_zh) = if total.exact {
+                (total.total.to_string(), total.total.to_string())
+            } else {
+                (
+                    format!("more than {}", total.total),
+                    format!("超过 {}", total.total),
+                )
+            };
             return Err(ApiError::field(FieldError::invalid_value(
                 "q",
                 &format!(
@@ -161,7 +169,7 @@ pub async fn export_clients(
                     export::MAX_EXPORT_ROWS
                 ),
                 &format!(
-                    "符合条件的客户有 {total} 个，单次导出最多 {} 个，请缩小筛选范围",
+                    "符合条件的客户有 {total_zh} 个，单次导出最多 {} 个，请缩小筛选范围",
                     export::MAX_EXPORT_ROWS
                 ),
             )));
@@ -262,7 +270,7 @@ pub async fn list_clients(
     let units = query.org_unit_id.map(|unit| subtree(&tree, unit));
     let (items, total) = state
         .store
-        .list_clients(&query, units.as_deref(), &scope)
+        .list_clients(&query, units.as_deref(), &scope, query.count_up_to())
         .await?;
     let items = if masked {
         items.into_iter().map(ClientSummary::masked).collect()
@@ -272,7 +280,8 @@ pub async fn list_clients(
     let body = web::Bytes::from(
         serde_json::to_vec(&ClientPage {
             items,
-            total,
+            total: total.total,
+            total_exact: total.exact,
             page: query.page,
             per_page: query.per_page,
         })
