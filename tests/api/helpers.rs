@@ -170,6 +170,7 @@ async fn start_app(
         map_tile_url: None,
         sso: None,
         metrics_token: None,
+        answer_cache: true,
     };
     customise(&mut settings);
     let store = Store::connect(&url).await.expect("connect");

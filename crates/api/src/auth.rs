@@ -147,15 +147,20 @@ impl AuthUser {
         DataScope::for_user(self.user.role, self.user.id, self.user.org_unit_id, tree)
     }
 
-    /// [`AuthUser::scope`], reading the org tree only when the role needs it (account managers
-    /// and administrators do not): one query less on the hot routes of the phone.
-    pub async fn scope_from(&self, store: &store::Store) -> Result<DataScope, store::StoreError> {
-        let needs_tree = self.integrator.is_none()
+    /// Whether [`AuthUser::scope`] looks at the org tree (leaders, directors and viewers see
+    /// a subtree; administrators, integrators and account managers do not).
+    pub fn scope_needs_tree(&self) -> bool {
+        self.integrator.is_none()
             && matches!(
                 self.user.role,
                 domain::org::Role::Leader | domain::org::Role::Director | domain::org::Role::Viewer
-            );
-        let tree = if needs_tree {
+            )
+    }
+
+    /// [`AuthUser::scope`], reading the org tree only when the role needs it (account managers
+    /// and administrators do not): one query less on the hot routes of the phone.
+    pub async fn scope_from(&self, store: &store::Store) -> Result<DataScope, store::StoreError> {
+        let tree = if self.scope_needs_tree() {
             store.org_tree().await?
         } else {
             Vec::new()

@@ -35,6 +35,9 @@ pub struct Settings {
     /// The bearer token `GET /metrics` requires (`YGJ_METRICS_TOKEN`); unset, it is open (keep
     /// it off the public proxy then).
     pub metrics_token: Option<String>,
+    /// Whether answers are kept in memory while their data is unchanged (`YGJ_ANSWER_CACHE=off`
+    /// turns that off: every request reads the database).
+    pub answer_cache: bool,
 }
 
 /// Why the settings could not be made.
@@ -146,6 +149,10 @@ impl Settings {
             run_jobs: !matches!(var("YGJ_JOBS").as_deref(), Some("off" | "false" | "0")),
             map_tile_url: var("YGJ_MAP_TILE_URL"),
             metrics_token: var("YGJ_METRICS_TOKEN"),
+            answer_cache: !matches!(
+                var("YGJ_ANSWER_CACHE").as_deref(),
+                Some("off" | "false" | "0")
+            ),
             data_dir,
         })
     }

@@ -26,10 +26,24 @@ struct Entry {
 /// Answers by key (the caller's scope and the request's filters, paging and sort).
 #[derive(Debug, Default)]
 pub struct ResponseCache {
+    enabled: bool,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl ResponseCache {
+    /// A cache; a disabled one keeps nothing (`YGJ_ANSWER_CACHE=off`).
+    pub fn new(enabled: bool) -> Self {
+        ResponseCache {
+            enabled,
+            entries: Mutex::default(),
+        }
+    }
+
+    /// Whether answers are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The answer kept for `key` at `version`, if it is still good.
     pub fn get(&self, key: &str, version: u64) -> Option<Bytes> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
@@ -41,6 +55,9 @@ impl ResponseCache {
 
     /// Keeps `body` for `key`, built from data read at `version`.
     pub fn put(&self, key: String, version: u64, body: Bytes) {
+        if !self.enabled {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             entries.retain(|_, e| e.version == version && e.at.elapsed() < store::MAX_CACHED_AGE);
@@ -65,16 +82,19 @@ mod tests {
 
     #[test]
     fn an_answer_is_served_only_at_the_version_it_was_built_from() {
-        let cache = ResponseCache::default();
+        let cache = ResponseCache::new(true);
         cache.put("k".into(), 3, Bytes::from_static(b"[]"));
         assert_eq!(cache.get("k", 3), Some(Bytes::from_static(b"[]")));
         assert_eq!(cache.get("k", 4), None);
         assert_eq!(cache.get("other", 3), None);
+        let off = ResponseCache::new(false);
+        off.put("k".into(), 3, Bytes::from_static(b"[]"));
+        assert_eq!(off.get("k", 3), None);
     }
 
     #[test]
     fn a_full_cache_drops_what_is_stale_first_and_never_grows_past_its_bound() {
-        let cache = ResponseCache::default();
+        let cache = ResponseCache::new(true);
         for i in 0..MAX_ENTRIES {
             cache.put(format!("old {i}"), 1, Bytes::new());
         }

@@ -63,7 +63,9 @@ impl Application {
             metrics: std::sync::Arc::new(crate::metrics::Metrics::new(
                 settings.metrics_token.clone(),
             )?),
-            client_lists: Default::default(),
+            client_lists: std::sync::Arc::new(crate::response_cache::ResponseCache::new(
+                settings.answer_cache,
+            )),
         });
         let change_feed = tokio::spawn(state.store.clone().follow_changes());
         let scheduler = if settings.run_jobs {

@@ -25,6 +25,7 @@ use sea_orm::DbBackend;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 /// The channel the triggers notify.
 pub const CHANGE_CHANNEL: &str = "ygj_changes";
@@ -51,6 +52,8 @@ struct CachedUnits {
     version: u64,
     at: Instant,
     units: Vec<domain::org::OrgUnit>,
+    /// The same as (id, parent) pairs, which most requests want for their scope.
+    tree: Vec<(Uuid, Option<Uuid>)>,
 }
 
 impl ChangeWatch {
@@ -65,11 +68,19 @@ impl ChangeWatch {
     }
 
     pub(crate) fn cached_units(&self, version: u64) -> Option<Vec<domain::org::OrgUnit>> {
+        self.cached(version, |c| c.units.clone())
+    }
+
+    pub(crate) fn cached_tree(&self, version: u64) -> Option<Vec<(Uuid, Option<Uuid>)>> {
+        self.cached(version, |c| c.tree.clone())
+    }
+
+    fn cached<T>(&self, version: u64, take: impl FnOnce(&CachedUnits) -> T) -> Option<T> {
         let cached = self.units.lock().unwrap_or_else(PoisonError::into_inner);
         cached
             .as_ref()
             .filter(|c| c.version == version && c.at.elapsed() < MAX_CACHED_AGE)
-            .map(|c| c.units.clone())
+            .map(take)
     }
 
     pub(crate) fn keep_units(&self, version: u64, units: &[domain::org::OrgUnit]) {
@@ -78,6 +89,7 @@ impl ChangeWatch {
             version,
             at: Instant::now(),
             units: units.to_vec(),
+            tree: units.iter().map(|u| (u.id, u.parent_id)).collect(),
         });
     }
 }
@@ -179,6 +191,8 @@ mod tests {
         let watch = ChangeWatch::default();
         watch.keep_units(4, &[]);
         assert!(watch.cached_units(4).is_some());
+        assert!(watch.cached_tree(4).is_some());
         assert!(watch.cached_units(5).is_none());
+        assert!(watch.cached_tree(5).is_none());
     }
 }

@@ -76,6 +76,11 @@ impl Store {
 
     /// The tree as (id, parent) pairs, for scope computations.
     pub async fn org_tree(&self) -> Result<Vec<(Uuid, Option<Uuid>)>, StoreError> {
+        if let Some(version) = self.data_version().await? {
+            if let Some(tree) = self.changes.cached_tree(version) {
+                return Ok(tree);
+            }
+        }
         Ok(self
             .org_units()
             .await?

@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
         max_upload_bytes: settings.max_upload_bytes,
         map_tile_url: None,
         metrics: std::sync::Arc::new(api::metrics::Metrics::new(None)?),
-        client_lists: Default::default(),
+        client_lists: std::sync::Arc::new(api::response_cache::ResponseCache::new(true)),
     };
     let tree = store.org_tree().await?;
     let chosen = selection(
