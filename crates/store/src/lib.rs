@@ -118,6 +118,9 @@ pub(crate) fn map_unique(err: DbErr, fields: &[&str]) -> StoreError {
     StoreError::Database(err)
 }
 
+/// PostgreSQL connections each process keeps open.
+const POOL_SIZE: u32 = 20;
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -156,9 +159,19 @@ impl Store {
             // connection and then fails as unavailable (503); connections broken by a restart
             // fail the ping sqlx makes before handing one out and are replaced, so the pool
             // recovers by itself once the server is back.
+            //
+            // Every connection is opened up front, by the pool's own task on the runtime that
+            // connects the store, and kept: a socket belongs to the runtime that opened it, and
+            // actix runs each worker on a runtime of its own. A connection a worker had opened
+            // broke when that worker stopped — at a graceful stop an idle worker stops first,
+            // and a request still running on another worker lost its connection (503) in the
+            // middle of the drain. Kept for a long time, connections are replaced only after a
+            // failure.
             options
-                .max_connections(20)
-                .min_connections(1)
+                .max_connections(POOL_SIZE)
+                .min_connections(POOL_SIZE)
+                .idle_timeout(Duration::from_secs(365 * 24 * 3600))
+                .max_lifetime(Duration::from_secs(365 * 24 * 3600))
                 .connect_timeout(Duration::from_secs(5))
                 .acquire_timeout(Duration::from_secs(5))
                 .test_before_acquire(true)
