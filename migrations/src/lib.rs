@@ -23,6 +23,8 @@ mod m20261206_000018_intel_no_client_fk;
 mod m20261207_000019_client_pair_search;
 mod m20261207_000020_change_feed;
 
+pub use m20261207_000020_change_feed::CHANGE_CHANNEL;
+
 /// All migrations in order.
 pub struct Migrator;
 

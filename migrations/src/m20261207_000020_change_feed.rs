@@ -17,12 +17,17 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const PG: [&str; 4] = [
-    "CREATE FUNCTION ygj_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+/// The channel the triggers notify (the store's listener subscribes to it).
+pub const CHANGE_CHANNEL: &str = "ygj_changes";
+
+const NOTIFY_FUNCTION: &str = "CREATE FUNCTION ygj_notify_change() RETURNS trigger
+     LANGUAGE plpgsql AS $$
      BEGIN
-       PERFORM pg_notify('ygj_changes', TG_TABLE_NAME);
+       PERFORM pg_notify('{channel}', TG_TABLE_NAME);
        RETURN NULL;
-     END $$",
+     END $$";
+
+const PG_TRIGGERS: [&str; 3] = [
     "CREATE TRIGGER clients_notify_change
      AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clients
      FOR EACH STATEMENT EXECUTE FUNCTION ygj_notify_change()",
@@ -41,7 +46,9 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         if manager.get_database_backend() == DbBackend::Postgres {
-            for sql in PG {
+            db.execute_unprepared(&NOTIFY_FUNCTION.replace("{channel}", CHANGE_CHANNEL))
+                .await?;
+            for sql in PG_TRIGGERS {
                 db.execute_unprepared(sql).await?;
             }
             return Ok(());

@@ -24,7 +24,7 @@ struct Entry {
 }
 
 /// Answers by key (the caller's scope and the request's filters, paging and sort).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ResponseCache {
     enabled: bool,
     entries: Mutex<HashMap<String, Entry>>,

@@ -20,15 +20,13 @@
 
 use crate::copy::sqlx_error;
 use crate::{Store, StoreError};
+use migration::CHANGE_CHANNEL;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::DbBackend;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-/// The channel the triggers notify.
-pub const CHANGE_CHANNEL: &str = "ygj_changes";
 
 /// The longest an answer built from the watched tables may be served from a cache, even when
 /// no change was heard.

@@ -32,7 +32,7 @@ pub mod visits;
 
 pub use archive::{ArchiveFilter, REQUIREMENTS_KIND};
 pub use audit::AuditFilter;
-pub use changes::{CHANGE_CHANNEL, MAX_CACHED_AGE};
+pub use changes::MAX_CACHED_AGE;
 pub use clients::ListTotal;
 pub use demo::{DemoLoad, NewUser};
 pub use org::{Credentials, UserFilter, UserWrite};
@@ -159,7 +159,6 @@ impl Store {
             // connection and then fails as unavailable (503); connections broken by a restart
             // fail the ping sqlx makes before handing one out and are replaced, so the pool
             // recovers by itself once the server is back.
-            //
             // Every connection is opened up front, by the pool's own task on the runtime that
             // connects the store, and kept: a socket belongs to the runtime that opened it, and
             // actix runs each worker on a runtime of its own. A connection a worker had opened

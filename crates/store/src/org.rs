@@ -61,6 +61,25 @@ impl Store {
         if let Some(units) = version.and_then(|v| self.changes.cached_units(v)) {
             return Ok(units);
         }
+        self.read_org_units(version).await
+    }
+
+    /// The tree as (id, parent) pairs, for scope computations.
+    pub async fn org_tree(&self) -> Result<Vec<(Uuid, Option<Uuid>)>, StoreError> {
+        let version = self.data_version().await?;
+        if let Some(tree) = version.and_then(|v| self.changes.cached_tree(v)) {
+            return Ok(tree);
+        }
+        Ok(self
+            .read_org_units(version)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.parent_id))
+            .collect())
+    }
+
+    /// Reads every org unit and keeps them under `version` (read before), when it is known.
+    async fn read_org_units(&self, version: Option<u64>) -> Result<Vec<OrgUnit>, StoreError> {
         let units = org_units::Entity::find()
             .order_by_asc(org_units::Column::Code)
             .all(&self.db)
@@ -72,21 +91,6 @@ impl Store {
             self.changes.keep_units(version, &units);
         }
         Ok(units)
-    }
-
-    /// The tree as (id, parent) pairs, for scope computations.
-    pub async fn org_tree(&self) -> Result<Vec<(Uuid, Option<Uuid>)>, StoreError> {
-        if let Some(version) = self.data_version().await? {
-            if let Some(tree) = self.changes.cached_tree(version) {
-                return Ok(tree);
-            }
-        }
-        Ok(self
-            .org_units()
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.parent_id))
-            .collect())
     }
 
     /// One org unit.
