@@ -22,6 +22,7 @@ mod m20261206_000017_client_list;
 mod m20261206_000018_intel_no_client_fk;
 mod m20261207_000019_client_pair_search;
 mod m20261207_000020_change_feed;
+mod m20261207_000021_client_pairs_column;
 
 pub use m20261207_000020_change_feed::CHANGE_CHANNEL;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_intel_no_client_fk::Migration),
             Box::new(m20261207_000019_client_pair_search::Migration),
             Box::new(m20261207_000020_change_feed::Migration),
+            Box::new(m20261207_000021_client_pairs_column::Migration),
         ]
     }
 }

@@ -356,6 +356,23 @@ async fn created_client_can_be_read_and_updated(app: &TestApp) {
     assert_eq!(after["location"], Value::Null);
     assert_eq!(after["tags"], json!(["重点"]));
     assert_eq!(after["uscc"], body["uscc"], "untouched fields stay");
+    // Two-character searches follow the new name (on PostgreSQL from the stored pairs).
+    let id = created["id"].as_str().expect("id");
+    let found = |q: &'static str| {
+        let token = token.clone();
+        async move {
+            let page = app
+                .get_json(&format!("/api/v1/clients?q={q}&per_page=200"), &token)
+                .await;
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|c| c["id"] == id)
+        }
+    };
+    assert!(found("更名").await, "the new name's pair");
+    assert!(!found("新建").await, "the old name's pair");
 
     // The same USCC again (even in lower case) is a conflict naming the field, and nothing is added.
     let before = app.store.count_clients().await.expect("count");

@@ -217,13 +217,18 @@ impl Store {
             let column = Expr::col((clients::Entity, clients::Column::SearchText));
             select = if is_chinese_pair(&text) && self.backend() == DbBackend::Postgres {
                 // Two non-ASCII characters are next to each other in the text exactly when they
-                // are an element of its character pairs, which an index answers (migration
-                // `client_pair_search`); the trigram index has nothing to look up in two
-                // characters. This condition replaces the LIKE: with both, the planner would
-                // take them for independent and misjudge common words.
+                // are an element of its character pairs, kept in a column with an index
+                // (migrations `client_pair_search`, `client_pairs_column`); the trigram index
+                // has nothing to look up in two characters. This condition replaces the LIKE:
+                // with both, the planner would take them for independent and misjudge common
+                // words. (`string_to_array`, not `ARRAY[…]`: sea-query reads brackets in a
+                // custom expression as a quoted name and leaves the placeholder in them unbound.)
                 select.filter(Expr::cust_with_exprs(
-                    "ygj_char_pairs($1) @> string_to_array($2, ' ')",
-                    [column.into(), Expr::val(text).into()],
+                    "$1 @> string_to_array($2, ' ')",
+                    [
+                        Expr::col((clients::Entity, Alias::new("search_pairs"))).into(),
+                        Expr::val(text).into(),
+                    ],
                 ))
             } else {
                 select.filter(column.like(like_pattern(&text)))

@@ -259,6 +259,7 @@ impl IntelTxn {
     /// Empties a table the recompute rewrites whole.
     async fn delete_all(&mut self, table_name: &str) -> Result<(), StoreError> {
         let statement = format!("DELETE FROM {table_name}");
+        let started = std::time::Instant::now();
         match self {
             IntelTxn::Sea(txn, _) => {
                 txn.execute_unprepared(&statement).await?;
@@ -270,6 +271,11 @@ impl IntelTxn {
                     .map_err(sqlx_error)?;
             }
         }
+        tracing::debug!(
+            table = table_name,
+            ms = started.elapsed().as_millis() as u64,
+            "recompute emptied"
+        );
         Ok(())
     }
 
@@ -308,6 +314,7 @@ impl IntelTxn {
         if items.is_empty() {
             return Ok(0);
         }
+        let started = std::time::Instant::now();
         match self {
             IntelTxn::Sea(txn, backend) => {
                 let conflict = upsert_key.map(|key| {
@@ -370,6 +377,12 @@ impl IntelTxn {
                 }
             },
         }
+        tracing::debug!(
+            table = table_name,
+            rows = items.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "recompute wrote"
+        );
         Ok(items.len() as u64)
     }
 
