@@ -234,33 +234,38 @@ impl Store {
                 select.filter(column.like(like_pattern(&text)))
             };
         }
-        let total = match self.count_from_summary(query, units, scope).await? {
-            Some(total) => ListTotal::exact(total),
-            None if query.search_text().is_some() => {
-                // Count the matches' ids up to one past the bound, never the rest.
-                let matches = select
-                    .clone()
-                    .select_only()
-                    .column(clients::Column::Id)
-                    .limit(count_up_to.saturating_add(1))
-                    .into_query();
-                let count = Query::select()
-                    .expr(Expr::cust("COUNT(*)"))
-                    .from_subquery(matches, Alias::new("matches"))
-                    .to_owned();
-                let backend = self.db.get_database_backend();
-                let row = self
-                    .db
-                    .query_one(backend.build(&count))
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let counted = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
-                ListTotal {
-                    total: counted.min(count_up_to),
-                    exact: counted <= count_up_to,
+        // The total and the page are read at the same time, on two connections: a common
+        // word's bounded count takes as long as its page.
+        let matching = select.clone();
+        let total = async {
+            Ok::<_, StoreError>(match self.count_from_summary(query, units, scope).await? {
+                Some(total) => ListTotal::exact(total),
+                None if query.search_text().is_some() => {
+                    // Count the matches' ids up to one past the bound, never the rest.
+                    let matches = matching
+                        .clone()
+                        .select_only()
+                        .column(clients::Column::Id)
+                        .limit(count_up_to.saturating_add(1))
+                        .into_query();
+                    let count = Query::select()
+                        .expr(Expr::cust("COUNT(*)"))
+                        .from_subquery(matches, Alias::new("matches"))
+                        .to_owned();
+                    let backend = self.db.get_database_backend();
+                    let row = self
+                        .db
+                        .query_one(backend.build(&count))
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let counted = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
+                    ListTotal {
+                        total: counted.min(count_up_to),
+                        exact: counted <= count_up_to,
+                    }
                 }
-            }
-            None => ListTotal::exact(select.clone().count(&self.db).await?),
+                None => ListTotal::exact(matching.clone().count(&self.db).await?),
+            })
         };
         let (column, ascending) = match query.sort.unwrap_or(ClientSort::Name) {
             ClientSort::Name => (clients::Column::Name, true),
@@ -327,8 +332,8 @@ impl Store {
             .offset((query.page.saturating_sub(1)) * query.per_page)
             .limit(query.per_page)
             .into_model::<SummaryRow>()
-            .all(&self.db)
-            .await?;
+            .all(&self.db);
+        let (total, rows) = tokio::try_join!(total, async { Ok(rows.await?) })?;
         let items = rows
             .into_iter()
             .map(|r| {
