@@ -297,6 +297,56 @@ async fn an_order_for_a_churned_client_makes_it_returning_at_the_next_recompute(
         .expect("monthly")
         .iter()
         .any(|m| m["product"] == "diesel_0"));
+    // On PostgreSQL each run builds the figures in a new table and swaps it in: after two runs
+    // the table still has the migrations' key and indexes under their names, and nothing is
+    // left over.
+    if app.backend == crate::helpers::Backend::Postgres {
+        use sea_orm::ConnectionTrait;
+        let rows = app
+            .store
+            .connection()
+            .query_all(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT c.relname, pg_get_indexdef(x.indexrelid), x.indisprimary FROM pg_index x \
+                 JOIN pg_class c ON c.oid = x.indexrelid \
+                 WHERE x.indrelid = CAST('client_intel' AS regclass) ORDER BY c.relname",
+            ))
+            .await
+            .expect("indexes");
+        let indexes: Vec<(String, String, bool)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get_by_index(0).expect("name"),
+                    r.try_get_by_index(1).expect("definition"),
+                    r.try_get_by_index(2).expect("primary"),
+                )
+            })
+            .collect();
+        let names: Vec<&str> = indexes.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "client_intel_pkey",
+                "ix_client_intel_class",
+                "ix_client_intel_risk"
+            ]
+        );
+        assert!(indexes[0].2, "the primary key is a constraint again");
+        assert!(indexes[0].1.contains("UNIQUE") && indexes[0].1.ends_with("(client_id)"));
+        assert!(indexes[2].1.ends_with("(volume_at_risk_t)"), "{indexes:?}");
+        let leftover = app
+            .store
+            .connection()
+            .query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT to_regclass('client_intel_next') IS NULL",
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+        assert!(leftover.try_get_by_index::<bool>(0).expect("bool"));
+    }
 }
 db_test!(an_order_for_a_churned_client_makes_it_returning_at_the_next_recompute);
 

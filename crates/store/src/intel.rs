@@ -279,6 +279,92 @@ impl IntelTxn {
         Ok(())
     }
 
+    /// Starts rewriting the whole of `table_name` and returns the table to write the rows into.
+    ///
+    /// SQLite empties it. PostgreSQL writes into a new table shaped like it, with no indexes,
+    /// which [`IntelTxn::finish_replacing`] indexes and swaps in: deleting 600,000 rows logs
+    /// each of them, rows copied into an indexed table update every index one row at a time,
+    /// and the dead rows doubled the table after every run until vacuum came by.
+    async fn begin_replacing(&mut self, table_name: &str) -> Result<String, StoreError> {
+        match self {
+            IntelTxn::Sea(..) => {
+                self.delete_all(table_name).await?;
+                Ok(table_name.to_owned())
+            }
+            IntelTxn::Pg(tx) => {
+                let next = format!("{table_name}_next");
+                sqlx::query(&format!(
+                    "CREATE TABLE {next} (LIKE {table_name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+                ))
+                .execute(&mut **tx)
+                .await
+                .map_err(sqlx_error)?;
+                Ok(next)
+            }
+        }
+    }
+
+    /// Finishes [`IntelTxn::begin_replacing`]: on PostgreSQL, builds the old table's indexes
+    /// (read from the catalogue, so a migration that adds one needs nothing here) on the new
+    /// one, gathers its statistics, and puts it in the old one's place under the same names.
+    /// Readers wait only for the drop and the renames at the very end, not for the rows.
+    async fn finish_replacing(&mut self, table_name: &str) -> Result<(), StoreError> {
+        use sqlx::Row;
+        let IntelTxn::Pg(tx) = self else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let next = format!("{table_name}_next");
+        let indexes = sqlx::query(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, x.indisprimary \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             WHERE x.indrelid = CAST($1 AS regclass) ORDER BY i.relname",
+        )
+        .bind(table_name)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(sqlx_error)?;
+        let mut statements = Vec::new();
+        let mut renames = Vec::new();
+        for index in &indexes {
+            let name: String = index.try_get(0).map_err(sqlx_error)?;
+            let definition: String = index.try_get(1).map_err(sqlx_error)?;
+            let unique: bool = index.try_get(2).map_err(sqlx_error)?;
+            let primary: bool = index.try_get(3).map_err(sqlx_error)?;
+            // "CREATE [UNIQUE] INDEX name ON table USING method (columns)": keep what follows
+            // the table.
+            let Some((_, method)) = definition.split_once(" USING ") else {
+                return Err(StoreError::Corrupt(format!("index {name}: {definition}")));
+            };
+            let unique = if unique { "UNIQUE " } else { "" };
+            statements.push(format!(
+                "CREATE {unique}INDEX {name}_next ON {next} USING {method}"
+            ));
+            if primary {
+                statements.push(format!(
+                    "ALTER TABLE {next} ADD CONSTRAINT {name}_next PRIMARY KEY USING INDEX {name}_next"
+                ));
+            }
+            renames.push(format!("ALTER INDEX {name}_next RENAME TO {name}"));
+        }
+        statements.push(format!("ANALYZE {next}"));
+        statements.push(format!("DROP TABLE {table_name}"));
+        statements.push(format!("ALTER TABLE {next} RENAME TO {table_name}"));
+        statements.extend(renames);
+        for statement in statements {
+            sqlx::query(&statement)
+                .execute(&mut **tx)
+                .await
+                .map_err(sqlx_error)?;
+        }
+        tracing::debug!(
+            table = table_name,
+            ms = started.elapsed().as_millis() as u64,
+            "recompute indexed and swapped in"
+        );
+        Ok(())
+    }
+
     /// Removes one week's class snapshot.
     async fn delete_snapshot_week(&mut self, week: NaiveDate) -> Result<(), StoreError> {
         match self {
@@ -628,9 +714,9 @@ impl Store {
             )
             .await?;
         if w.current {
-            txn.delete_all("client_intel").await?;
+            let current = txn.begin_replacing("client_intel").await?;
             txn.write(
-                "client_intel",
+                &current,
                 [
                     "client_id",
                     "as_of",
@@ -762,6 +848,9 @@ impl Store {
                 },
             )
             .await?;
+        }
+        if w.current {
+            txn.finish_replacing("client_intel").await?;
         }
         txn.commit().await?;
         Ok(saved)
