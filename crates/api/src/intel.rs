@@ -120,21 +120,13 @@ pub async fn recompute(
     let clients = store.intel_clients().await?;
     let prepaid = store.prepaid_balances_kg(as_of).await?;
     let prepaid_t = |id: &Uuid| prepaid.get(id).map_or(0.0, |kg| *kg as f64 / 1000.0);
-    let mut summaries: Vec<ClientSummary> = Vec::with_capacity(clients.len());
-    // Clients and order streams are both in id order: a merge adds the prospects.
-    let mut next = 0usize;
+    // The orders come client by client, but not in id order (the store reads two halves of
+    // the clients at once).
+    let mut bought: Vec<ClientSummary> = Vec::with_capacity(clients.len());
     let units: HashMap<Uuid, Uuid> = clients.iter().copied().collect();
     let (orders, unit_months) = store
         .for_each_client_orders(as_of, Some(&units), |client_id, purchases| {
-            while next < clients.len() && clients[next].0 < client_id {
-                let id = clients[next].0;
-                summaries.push(summarize_client(id, &[], prepaid_t(&id), as_of, &rules));
-                next += 1;
-            }
-            if next < clients.len() && clients[next].0 == client_id {
-                next += 1;
-            }
-            summaries.push(summarize_client(
+            bought.push(summarize_client(
                 client_id,
                 purchases,
                 prepaid_t(&client_id),
@@ -143,9 +135,21 @@ pub async fn recompute(
             ));
         })
         .await?;
-    for (id, _) in &clients[next.min(clients.len())..] {
-        summaries.push(summarize_client(*id, &[], prepaid_t(id), as_of, &rules));
+    // In id order, with the clients who never bought (prospects) merged in: the figures do
+    // not depend on the order the database sent them in.
+    bought.sort_unstable_by_key(|s| s.client_id);
+    let mut summaries: Vec<ClientSummary> = Vec::with_capacity(clients.len().max(bought.len()));
+    let mut bought = bought.into_iter().peekable();
+    for (id, _) in &clients {
+        while let Some(summary) = bought.next_if(|s| s.client_id < *id) {
+            summaries.push(summary);
+        }
+        summaries.push(match bought.next_if(|s| s.client_id == *id) {
+            Some(summary) => summary,
+            None => summarize_client(*id, &[], prepaid_t(id), as_of, &rules),
+        });
     }
+    summaries.extend(bought);
     let read_ms = started.elapsed().as_millis() as u64;
     let computing = Instant::now();
     let fit = fit_model(&summaries);
