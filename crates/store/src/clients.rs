@@ -214,7 +214,6 @@ impl Store {
             select = select.filter(clients::Column::AccountManagerId.eq(manager));
         }
         if let Some(text) = query.search_text() {
-            let column = Expr::col((clients::Entity, clients::Column::SearchText));
             select = if is_chinese_pair(&text) && self.backend() == DbBackend::Postgres {
                 // Two non-ASCII characters are next to each other in the text exactly when they
                 // are an element of its character pairs, kept in a column with an index
@@ -231,42 +230,13 @@ impl Store {
                     ],
                 ))
             } else {
+                let column = Expr::col((clients::Entity, clients::Column::SearchText));
                 select.filter(column.like(like_pattern(&text)))
             };
         }
         // The total and the page are read at the same time, on two connections: a common
         // word's bounded count takes as long as its page.
-        let matching = select.clone();
-        let total = async {
-            Ok::<_, StoreError>(match self.count_from_summary(query, units, scope).await? {
-                Some(total) => ListTotal::exact(total),
-                None if query.search_text().is_some() => {
-                    // Count the matches' ids up to one past the bound, never the rest.
-                    let matches = matching
-                        .clone()
-                        .select_only()
-                        .column(clients::Column::Id)
-                        .limit(count_up_to.saturating_add(1))
-                        .into_query();
-                    let count = Query::select()
-                        .expr(Expr::cust("COUNT(*)"))
-                        .from_subquery(matches, Alias::new("matches"))
-                        .to_owned();
-                    let backend = self.db.get_database_backend();
-                    let row = self
-                        .db
-                        .query_one(backend.build(&count))
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
-                    let counted = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
-                    ListTotal {
-                        total: counted.min(count_up_to),
-                        exact: counted <= count_up_to,
-                    }
-                }
-                None => ListTotal::exact(matching.clone().count(&self.db).await?),
-            })
-        };
+        let total = self.list_total(select.clone(), query, units, scope, count_up_to);
         let (column, ascending) = match query.sort.unwrap_or(ClientSort::Name) {
             ClientSort::Name => (clients::Column::Name, true),
             ClientSort::NameDesc => (clients::Column::Name, false),
@@ -357,6 +327,45 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((items, total))
+    }
+
+    /// The total of the clients `matching` (the list's filters): exact from `client_counts`
+    /// when it can be, a text search's counted up to `count_up_to`, anything else counted.
+    async fn list_total(
+        &self,
+        matching: Select<clients::Entity>,
+        query: &ClientQuery,
+        units: Option<&[Uuid]>,
+        scope: &DataScope,
+        count_up_to: u64,
+    ) -> Result<ListTotal, StoreError> {
+        if let Some(total) = self.count_from_summary(query, units, scope).await? {
+            return Ok(ListTotal::exact(total));
+        }
+        if query.search_text().is_none() {
+            return Ok(ListTotal::exact(matching.count(&self.db).await?));
+        }
+        // Count the matches' ids up to one past the bound, never the rest.
+        let matches = matching
+            .select_only()
+            .column(clients::Column::Id)
+            .limit(count_up_to.saturating_add(1))
+            .into_query();
+        let count = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(matches, Alias::new("matches"))
+            .to_owned();
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one(backend.build(&count))
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let counted = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
+        Ok(ListTotal {
+            total: counted.min(count_up_to),
+            exact: counted <= count_up_to,
+        })
     }
 
     /// The list's total from `client_counts` (clients per org unit, category and industry, kept

@@ -207,6 +207,16 @@ fn sort_by_day(purchases: &mut [(NaiveDate, f64)]) {
     }
 }
 
+/// Logs (at debug) how long one step of a recompute's write took.
+fn step_done(table: &str, step: &'static str, started: std::time::Instant) {
+    tracing::debug!(
+        table,
+        step,
+        ms = started.elapsed().as_millis() as u64,
+        "recompute write step"
+    );
+}
+
 /// The transaction a recompute writes in: sea-orm's (multi-row INSERTs of [`INTEL_CHUNK`]
 /// rows) or, on PostgreSQL, sqlx's own, which can COPY.
 enum IntelTxn {
@@ -256,26 +266,27 @@ impl IntelTxn {
         Ok(out)
     }
 
-    /// Empties a table the recompute rewrites whole.
-    async fn delete_all(&mut self, table_name: &str) -> Result<(), StoreError> {
-        let statement = format!("DELETE FROM {table_name}");
-        let started = std::time::Instant::now();
+    /// Runs one statement without parameters.
+    async fn execute(&mut self, statement: &str) -> Result<(), StoreError> {
         match self {
             IntelTxn::Sea(txn, _) => {
-                txn.execute_unprepared(&statement).await?;
+                txn.execute_unprepared(statement).await?;
             }
             IntelTxn::Pg(tx) => {
-                sqlx::query(&statement)
+                sqlx::query(statement)
                     .execute(&mut **tx)
                     .await
                     .map_err(sqlx_error)?;
             }
         }
-        tracing::debug!(
-            table = table_name,
-            ms = started.elapsed().as_millis() as u64,
-            "recompute emptied"
-        );
+        Ok(())
+    }
+
+    /// Empties a table the recompute rewrites whole.
+    async fn delete_all(&mut self, table_name: &str) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        self.execute(&format!("DELETE FROM {table_name}")).await?;
+        step_done(table_name, "emptied", started);
         Ok(())
     }
 
@@ -291,14 +302,12 @@ impl IntelTxn {
                 self.delete_all(table_name).await?;
                 Ok(table_name.to_owned())
             }
-            IntelTxn::Pg(tx) => {
+            IntelTxn::Pg(_) => {
                 let next = format!("{table_name}_next");
-                sqlx::query(&format!(
+                self.execute(&format!(
                     "CREATE TABLE {next} (LIKE {table_name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
                 ))
-                .execute(&mut **tx)
-                .await
-                .map_err(sqlx_error)?;
+                .await?;
                 Ok(next)
             }
         }
@@ -352,16 +361,9 @@ impl IntelTxn {
         statements.push(format!("ALTER TABLE {next} RENAME TO {table_name}"));
         statements.extend(renames);
         for statement in statements {
-            sqlx::query(&statement)
-                .execute(&mut **tx)
-                .await
-                .map_err(sqlx_error)?;
+            self.execute(&statement).await?;
         }
-        tracing::debug!(
-            table = table_name,
-            ms = started.elapsed().as_millis() as u64,
-            "recompute indexed and swapped in"
-        );
+        step_done(table_name, "indexed and swapped in", started);
         Ok(())
     }
 
@@ -463,12 +465,7 @@ impl IntelTxn {
                 }
             },
         }
-        tracing::debug!(
-            table = table_name,
-            rows = items.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "recompute wrote"
-        );
+        step_done(table_name, "written", started);
         Ok(items.len() as u64)
     }
 
