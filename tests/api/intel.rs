@@ -431,3 +431,86 @@ async fn a_new_intel_rule_set_is_versioned_checked_and_used_by_the_next_recomput
         .any(|e| e["changes"][0]["field"] == "intel_rules"));
 }
 db_test!(a_new_intel_rule_set_is_versioned_checked_and_used_by_the_next_recompute);
+
+/// The current week's class snapshot is the current figures themselves; a run in another week
+/// archives them as their week's snapshot. Going back a week and forward again must leave every
+/// client's class history and the transitions exactly as the backfill wrote them.
+async fn a_run_in_another_week_archives_the_current_classes(app: &TestApp) {
+    recompute_with_history(app).await;
+    let admin = app.token("admin").await;
+    let mut clients = Vec::new();
+    for class in ["stable", "at_risk", "churned", "new"] {
+        let list = app
+            .get_json(
+                &format!("/api/v1/analytics/classification?class={class}&per_page=2"),
+                &admin,
+            )
+            .await;
+        for item in list["items"].as_array().expect("items") {
+            clients.push(item["client_id"].as_str().expect("id").to_owned());
+        }
+    }
+    assert!(clients.len() >= 6, "{clients:?}");
+    let week = |date: chrono::NaiveDate| store::intel::week_of(date).to_string();
+    let (this_week, last_week) = (week(today()), week(today() - chrono::TimeDelta::weeks(1)));
+    let snapshot = || async {
+        let mut histories = Vec::new();
+        for client in &clients {
+            let panel = app
+                .get_json(&format!("/api/v1/clients/{client}/intel"), &admin)
+                .await;
+            histories.push(panel["class_history"].clone());
+        }
+        let latest = app.get_json("/api/v1/analytics/transitions", &admin).await;
+        let earlier = app
+            .get_json(
+                &format!(
+                    "/api/v1/analytics/transitions?from_week={}&to_week={last_week}",
+                    week(today() - chrono::TimeDelta::weeks(2))
+                ),
+                &admin,
+            )
+            .await;
+        (histories, latest, earlier)
+    };
+    let before = snapshot().await;
+    let weeks: Vec<&str> = before.0[0]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|s| s["week"].as_str().expect("week"))
+        .collect();
+    assert_eq!(
+        weeks.len(),
+        6,
+        "five weeks of backfill and this week: {weeks:?}"
+    );
+    assert_eq!(weeks.last(), Some(&this_week.as_str()));
+    assert_eq!(before.1["to_week"], this_week.as_str());
+    assert_eq!(before.1["from_week"], last_week.as_str());
+    assert!(before.1["changed"].as_u64().expect("changed") > 0);
+    for as_of in [today() - chrono::TimeDelta::weeks(1), today()] {
+        let run = app
+            .post_json(
+                "/api/v1/jobs/recompute_intel/run",
+                &admin,
+                &json!({"as_of": as_of.to_string()}),
+            )
+            .await;
+        assert_eq!(run.status(), 200, "as of {as_of}");
+        let after = snapshot().await;
+        assert_eq!(
+            after.0, before.0,
+            "class histories after the run as of {as_of}"
+        );
+        assert_eq!(
+            after.1, before.1,
+            "latest transitions after the run as of {as_of}"
+        );
+        assert_eq!(
+            after.2, before.2,
+            "earlier transitions after the run as of {as_of}"
+        );
+    }
+}
+db_test!(a_run_in_another_week_archives_the_current_classes);

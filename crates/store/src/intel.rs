@@ -290,102 +290,62 @@ impl IntelTxn {
         Ok(())
     }
 
-    /// Starts rewriting the whole of `table_name` and returns the table to write the rows into.
-    ///
-    /// SQLite empties it. PostgreSQL writes into a new table shaped like it, with no indexes,
-    /// which [`IntelTxn::finish_replacing`] indexes and swaps in: deleting 600,000 rows logs
-    /// each of them, rows copied into an indexed table update every index one row at a time,
-    /// and the dead rows doubled the table after every run until vacuum came by.
-    async fn begin_replacing(&mut self, table_name: &str) -> Result<String, StoreError> {
-        match self {
-            IntelTxn::Sea(..) => {
-                self.delete_all(table_name).await?;
-                Ok(table_name.to_owned())
-            }
-            IntelTxn::Pg(_) => {
-                let next = format!("{table_name}_next");
-                self.execute(&format!(
-                    "CREATE TABLE {next} (LIKE {table_name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-                ))
-                .await?;
-                Ok(next)
-            }
-        }
-    }
-
-    /// Finishes [`IntelTxn::begin_replacing`]: on PostgreSQL, builds the old table's indexes
-    /// (read from the catalogue, so a migration that adds one needs nothing here) on the new
-    /// one, gathers its statistics, and puts it in the old one's place under the same names.
-    /// Readers wait only for the drop and the renames at the very end, not for the rows.
-    async fn finish_replacing(&mut self, table_name: &str) -> Result<(), StoreError> {
-        use sqlx::Row;
-        let IntelTxn::Pg(tx) = self else {
-            return Ok(());
-        };
+    /// Puts `{table_name}_next`, built by [`build_next`], in the place of `table_name` under
+    /// the same names: readers wait only for this, not for the rows or the indexes.
+    async fn swap_in(&mut self, table_name: &str, indexes: &[String]) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         let next = format!("{table_name}_next");
-        let indexes = sqlx::query(
-            "SELECT i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, x.indisprimary \
-             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
-             WHERE x.indrelid = CAST($1 AS regclass) ORDER BY i.relname",
-        )
-        .bind(table_name)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(sqlx_error)?;
-        let mut statements = Vec::new();
-        let mut renames = Vec::new();
-        for index in &indexes {
-            let name: String = index.try_get(0).map_err(sqlx_error)?;
-            let definition: String = index.try_get(1).map_err(sqlx_error)?;
-            let unique: bool = index.try_get(2).map_err(sqlx_error)?;
-            let primary: bool = index.try_get(3).map_err(sqlx_error)?;
-            // "CREATE [UNIQUE] INDEX name ON table USING method (columns)": keep what follows
-            // the table.
-            let Some((_, method)) = definition.split_once(" USING ") else {
-                return Err(StoreError::Corrupt(format!("index {name}: {definition}")));
-            };
-            let unique = if unique { "UNIQUE " } else { "" };
-            statements.push(format!(
-                "CREATE {unique}INDEX {name}_next ON {next} USING {method}"
-            ));
-            if primary {
-                statements.push(format!(
-                    "ALTER TABLE {next} ADD CONSTRAINT {name}_next PRIMARY KEY USING INDEX {name}_next"
-                ));
-            }
-            renames.push(format!("ALTER INDEX {name}_next RENAME TO {name}"));
+        self.execute(&format!("DROP TABLE {table_name}")).await?;
+        self.execute(&format!("ALTER TABLE {next} RENAME TO {table_name}"))
+            .await?;
+        for name in indexes {
+            self.execute(&format!("ALTER INDEX {name}_next RENAME TO {name}"))
+                .await?;
         }
-        statements.push(format!("ANALYZE {next}"));
-        statements.push(format!("DROP TABLE {table_name}"));
-        statements.push(format!("ALTER TABLE {next} RENAME TO {table_name}"));
-        statements.extend(renames);
-        for statement in statements {
-            self.execute(&statement).await?;
-        }
-        step_done(table_name, "indexed and swapped in", started);
+        step_done(table_name, "swapped in", started);
         Ok(())
     }
 
-    /// Removes one week's class snapshot.
-    async fn delete_snapshot_week(&mut self, week: NaiveDate) -> Result<(), StoreError> {
+    /// Runs one statement with a single date parameter, written `$1` (`?` on SQLite).
+    async fn execute_dated(&mut self, statement: &str, date: NaiveDate) -> Result<(), StoreError> {
         match self {
             IntelTxn::Sea(txn, backend) => {
-                let mut delete = Sql::new(*backend);
-                delete
-                    .push("DELETE FROM class_snapshots WHERE week = ")
-                    .bind(week);
-                txn.execute(delete.build()).await?;
+                let statement = statement.replace("$1", "?");
+                txn.execute(sea_orm::Statement::from_sql_and_values(
+                    *backend,
+                    statement,
+                    [date.into()],
+                ))
+                .await?;
             }
             IntelTxn::Pg(tx) => {
-                sqlx::query("DELETE FROM class_snapshots WHERE week = $1")
-                    .bind(week)
+                sqlx::query(statement)
+                    .bind(date)
                     .execute(&mut **tx)
                     .await
                     .map_err(sqlx_error)?;
             }
         }
         Ok(())
+    }
+
+    /// The week of the current figures ([`Store::current_week`]), seen by this transaction.
+    async fn current_week(&mut self) -> Result<Option<NaiveDate>, StoreError> {
+        const QUERY: &str = "SELECT as_of FROM client_intel LIMIT 1";
+        let as_of: Option<NaiveDate> = match self {
+            IntelTxn::Sea(txn, backend) => match txn
+                .query_one(sea_orm::Statement::from_string(*backend, QUERY))
+                .await?
+            {
+                Some(r) => Some(r.try_get_by_index(0)?),
+                None => None,
+            },
+            IntelTxn::Pg(tx) => sqlx::query_scalar(QUERY)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(sqlx_error)?,
+        };
+        Ok(as_of.map(week_of))
     }
 
     /// Writes `items` into `table_name`; `row` gives one item's values in the order of
@@ -476,6 +436,321 @@ impl IntelTxn {
         }
         Ok(())
     }
+}
+
+/// Builds `{table_name}_next` on PostgreSQL, outside the run's transaction, while that
+/// transaction writes the rest: a table shaped like `table_name` that nobody reads, filled
+/// by two COPYs at once (one backend parsing COPY was the bottleneck), then given the old
+/// table's indexes (read from the catalogue, so a migration that adds one needs nothing
+/// here; two at a time), its primary key and its statistics. [`IntelTxn::swap_in`] puts it
+/// in place. A table left behind by a run that failed is dropped first; the caller holds
+/// the recompute's lock, so no other run is building one. Returns the names of the indexes.
+async fn build_next<T: Sync, const N: usize>(
+    pool: &sqlx::PgPool,
+    table_name: &str,
+    columns: [&str; N],
+    items: &[T],
+    row: impl Fn(&T) -> [Value; N] + Sync,
+) -> Result<Vec<String>, StoreError> {
+    use sqlx::Row;
+    let started = std::time::Instant::now();
+    let next = format!("{table_name}_next");
+    let (mut first, mut second) =
+        tokio::try_join!(pool.acquire(), pool.acquire()).map_err(sqlx_error)?;
+    for statement in [
+        format!("DROP TABLE IF EXISTS {next}"),
+        format!("CREATE TABLE {next} (LIKE {table_name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
+    ] {
+        sqlx::query(&statement)
+            .execute(&mut *first)
+            .await
+            .map_err(sqlx_error)?;
+    }
+    let (front, back) = items.split_at(items.len() / 2);
+    tokio::try_join!(
+        copy_rows(&mut first, &next, columns, front, &row),
+        copy_rows(&mut second, &next, columns, back, &row),
+    )?;
+    step_done(&next, "written", started);
+    let started = std::time::Instant::now();
+    let indexes = sqlx::query(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, x.indisprimary \
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+         WHERE x.indrelid = CAST($1 AS regclass) ORDER BY i.relname",
+    )
+    .bind(table_name)
+    .fetch_all(&mut *first)
+    .await
+    .map_err(sqlx_error)?;
+    let mut names = Vec::new();
+    let mut builds: [Vec<String>; 2] = Default::default();
+    for (i, index) in indexes.iter().enumerate() {
+        let name: String = index.try_get(0).map_err(sqlx_error)?;
+        let definition: String = index.try_get(1).map_err(sqlx_error)?;
+        let unique: bool = index.try_get(2).map_err(sqlx_error)?;
+        let primary: bool = index.try_get(3).map_err(sqlx_error)?;
+        // "CREATE [UNIQUE] INDEX name ON table USING method (columns)": keep what follows
+        // the table.
+        let Some((_, method)) = definition.split_once(" USING ") else {
+            return Err(StoreError::Corrupt(format!("index {name}: {definition}")));
+        };
+        let unique = if unique { "UNIQUE " } else { "" };
+        let build = &mut builds[i % 2];
+        build.push(format!(
+            "CREATE {unique}INDEX {name}_next ON {next} USING {method}"
+        ));
+        if primary {
+            build.push(format!(
+                "ALTER TABLE {next} ADD CONSTRAINT {name}_next PRIMARY KEY USING INDEX {name}_next"
+            ));
+        }
+        names.push(name);
+    }
+    let [even, odd] = builds;
+    async fn run(conn: &mut sqlx::PgConnection, statements: Vec<String>) -> Result<(), StoreError> {
+        for statement in statements {
+            sqlx::query(&statement)
+                .execute(&mut *conn)
+                .await
+                .map_err(sqlx_error)?;
+        }
+        Ok(())
+    }
+    tokio::try_join!(run(&mut first, even), run(&mut second, odd))?;
+    sqlx::query(&format!("ANALYZE {next}"))
+        .execute(&mut *first)
+        .await
+        .map_err(sqlx_error)?;
+    step_done(&next, "indexed", started);
+    Ok(names)
+}
+
+/// The columns of `client_intel`, in the order of [`client_intel_row`].
+const CLIENT_INTEL_COLUMNS: [&str; 21] = [
+    "client_id",
+    "as_of",
+    "grade",
+    "key_client",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "quadrant",
+    "class",
+    "reasons",
+    "sentence_zh",
+    "sentence_en",
+    "p_alive",
+    "expected_purchases_90d",
+    "volume_at_risk_t",
+    "tonnes_12m",
+    "purchases_12m",
+    "tonnes_90d",
+    "prepaid_not_lifted_t",
+    "rule_version",
+    "computed_at",
+];
+
+/// One client's current figures as the values of [`CLIENT_INTEL_COLUMNS`].
+fn client_intel_row(w: &IntelWrite, row: &ClientIntel) -> [Value; 21] {
+    [
+        row.client_id.into(),
+        w.as_of.into(),
+        row.grade.map(|g| g.code().to_owned()).into(),
+        row.key_client.into(),
+        i32::from(row.rfm.r).into(),
+        i32::from(row.rfm.f).into(),
+        i32::from(row.rfm.m).into(),
+        row.quadrant.map(|q| q.code().to_owned()).into(),
+        row.class.code().into(),
+        Value::Json(Some(Box::new(to_json(&row.reasons)))),
+        row.sentence_zh.as_str().into(),
+        row.sentence_en.as_str().into(),
+        row.p_alive.into(),
+        row.expected_purchases_90d.into(),
+        row.expected_volume_at_risk_t.into(),
+        row.tonnes_12m.into(),
+        i64::from(row.purchases_12m).into(),
+        row.tonnes_90d.into(),
+        row.prepaid_not_lifted_t.into(),
+        w.rule_version.into(),
+        w.computed_at.into(),
+    ]
+}
+
+/// Everything of a recompute but the current figures, in its transaction: the grade changes,
+/// the week's class snapshot and, for a current run, the monthly volume per org unit, the
+/// counts per org unit and the run log.
+async fn write_history(txn: &mut IntelTxn, w: &IntelWrite) -> Result<IntelSaved, StoreError> {
+    let previous = txn.latest_grades(w.as_of).await?;
+    let mut saved = IntelSaved::default();
+    let changes: Vec<&ClientIntel> = w
+        .rows
+        .iter()
+        .filter(|row| {
+            let grade = row.grade.map(|g| g.code().to_owned());
+            match previous.get(&row.client_id) {
+                Some((g, k)) => *g != grade || *k != row.key_client,
+                // A client never graded gets its first entry once it has a grade.
+                None => row.grade.is_some(),
+            }
+        })
+        .collect();
+    drop(previous);
+    saved.grade_changes = txn
+        .write(
+            "grade_history",
+            [
+                "client_id",
+                "effective_date",
+                "grade",
+                "key_client",
+                "tonnes_12m",
+                "rule_version",
+            ],
+            &changes,
+            Some(["client_id", "effective_date"]),
+            |row| {
+                [
+                    row.client_id.into(),
+                    w.as_of.into(),
+                    row.grade.map(|g| g.code().to_owned()).into(),
+                    row.key_client.into(),
+                    row.tonnes_12m.into(),
+                    w.rule_version.into(),
+                ]
+            },
+        )
+        .await?;
+    // The week's snapshot. A current run's is the current figures themselves, which the
+    // caller writes: the nightly job would otherwise rewrite the same week's 600,000 rows
+    // every night (at scale 100). Only when a run starts another week are the figures of the
+    // one before copied into the archive, by the database, as that week's snapshot.
+    let week = week_of(w.as_of);
+    if w.current {
+        if let Some(previous) = txn.current_week().await?.filter(|p| *p != week) {
+            let started = std::time::Instant::now();
+            txn.execute_dated("DELETE FROM class_snapshots WHERE week = $1", previous)
+                .await?;
+            let week_value = match txn {
+                IntelTxn::Pg(_) => "CAST($1 AS date)",
+                IntelTxn::Sea(..) => "$1",
+            };
+            txn.execute_dated(
+                &format!(
+                    "INSERT INTO class_snapshots (week, client_id, class, sentence_zh, sentence_en) \
+                     SELECT {week_value}, client_id, class, sentence_zh, sentence_en FROM client_intel"
+                ),
+                previous,
+            )
+            .await?;
+            step_done("class_snapshots", "archived the previous week", started);
+        }
+        txn.execute_dated("DELETE FROM class_snapshots WHERE week = $1", week)
+            .await?;
+        saved.snapshot_rows = w.rows.len() as u64;
+    } else {
+        txn.execute_dated("DELETE FROM class_snapshots WHERE week = $1", week)
+            .await?;
+        saved.snapshot_rows = txn
+            .write(
+                "class_snapshots",
+                ["week", "client_id", "class", "sentence_zh", "sentence_en"],
+                &w.rows,
+                None,
+                |row| {
+                    [
+                        week.into(),
+                        row.client_id.into(),
+                        row.class.code().into(),
+                        row.sentence_zh.as_str().into(),
+                        row.sentence_en.as_str().into(),
+                    ]
+                },
+            )
+            .await?;
+    }
+    if w.current {
+        txn.delete_all("unit_monthly_volume").await?;
+        txn.write(
+            "unit_monthly_volume",
+            ["org_unit_id", "month", "product", "quantity_kg"],
+            &w.unit_months,
+            None,
+            |v| {
+                [
+                    v.org_unit_id.into(),
+                    v.month.as_str().into(),
+                    v.product.code().into(),
+                    v.quantity_kg.into(),
+                ]
+            },
+        )
+        .await?;
+        txn.delete_all("intel_unit_counts").await?;
+        let mut counts: HashMap<CountKey, (i64, f64, f64)> = HashMap::new();
+        for row in &w.rows {
+            let entry = counts
+                .entry((row.org_unit_id, row.class, row.grade, row.key_client))
+                .or_default();
+            entry.0 += 1;
+            entry.1 += row.tonnes_12m;
+            entry.2 += row.prepaid_not_lifted_t;
+        }
+        let counts: Vec<_> = counts.into_iter().collect();
+        txn.write(
+            "intel_unit_counts",
+            [
+                "org_unit_id",
+                "class",
+                "grade",
+                "key_client",
+                "clients",
+                "tonnes_12m",
+                "prepaid_t",
+            ],
+            &counts,
+            None,
+            |((unit, class, grade, key), (n, tonnes, prepaid))| {
+                [
+                    (*unit).into(),
+                    class.code().into(),
+                    grade.map(|g| g.code().to_owned()).into(),
+                    (*key).into(),
+                    (*n).into(),
+                    (*tonnes).into(),
+                    (*prepaid).into(),
+                ]
+            },
+        )
+        .await?;
+        txn.write(
+            "intel_runs",
+            [
+                "id",
+                "as_of",
+                "started_at",
+                "elapsed_ms",
+                "clients",
+                "model",
+                "rule_version",
+            ],
+            &[w],
+            None,
+            |w| {
+                [
+                    Uuid::now_v7().into(),
+                    w.as_of.into(),
+                    w.computed_at.into(),
+                    w.elapsed_ms.into(),
+                    (w.rows.len() as i64).into(),
+                    Value::Json(Some(Box::new(w.model.clone()))),
+                    w.rule_version.into(),
+                ]
+            },
+        )
+        .await?;
+    }
+    Ok(saved)
 }
 
 impl Store {
@@ -667,6 +942,10 @@ impl Store {
     /// week's class snapshot (replacing that week's), the monthly volume per org unit and the
     /// run log. A historical run (`current = false`) writes the snapshot and grade history only.
     /// PostgreSQL takes the rows by COPY, SQLite by multi-row INSERTs.
+    ///
+    /// On PostgreSQL the current figures are built beside the transaction, on two other
+    /// connections, while it writes the rest ([`build_next`]); it then swaps them in. A lock
+    /// held by the transaction keeps two runs from writing at once.
     pub async fn save_intel(&self, w: &IntelWrite) -> Result<IntelSaved, StoreError> {
         let mut txn = match self.backend() {
             DbBackend::Postgres => IntelTxn::Pg(
@@ -678,205 +957,41 @@ impl Store {
             ),
             backend => IntelTxn::Sea(self.db.begin().await?, backend),
         };
-        let previous = txn.latest_grades(w.as_of).await?;
-        let mut saved = IntelSaved::default();
-        let changes: Vec<&ClientIntel> = w
-            .rows
-            .iter()
-            .filter(|row| {
-                let grade = row.grade.map(|g| g.code().to_owned());
-                match previous.get(&row.client_id) {
-                    Some((g, k)) => *g != grade || *k != row.key_client,
-                    // A client never graded gets its first entry once it has a grade.
-                    None => row.grade.is_some(),
-                }
-            })
-            .collect();
-        drop(previous);
-        saved.grade_changes = txn
-            .write(
-                "grade_history",
-                [
-                    "client_id",
-                    "effective_date",
-                    "grade",
-                    "key_client",
-                    "tonnes_12m",
-                    "rule_version",
-                ],
-                &changes,
-                Some(["client_id", "effective_date"]),
-                |row| {
-                    [
-                        row.client_id.into(),
-                        w.as_of.into(),
-                        row.grade.map(|g| g.code().to_owned()).into(),
-                        row.key_client.into(),
-                        row.tonnes_12m.into(),
-                        w.rule_version.into(),
-                    ]
-                },
-            )
-            .await?;
-        // The week's snapshot.
-        let week = week_of(w.as_of);
-        txn.delete_snapshot_week(week).await?;
-        saved.snapshot_rows = txn
-            .write(
-                "class_snapshots",
-                ["week", "client_id", "class", "sentence_zh", "sentence_en"],
-                &w.rows,
-                None,
-                |row| {
-                    [
-                        week.into(),
-                        row.client_id.into(),
-                        row.class.code().into(),
-                        row.sentence_zh.as_str().into(),
-                        row.sentence_en.as_str().into(),
-                    ]
-                },
-            )
-            .await?;
-        if w.current {
-            let current = txn.begin_replacing("client_intel").await?;
-            txn.write(
-                &current,
-                [
-                    "client_id",
-                    "as_of",
-                    "grade",
-                    "key_client",
-                    "rfm_r",
-                    "rfm_f",
-                    "rfm_m",
-                    "quadrant",
-                    "class",
-                    "reasons",
-                    "sentence_zh",
-                    "sentence_en",
-                    "p_alive",
-                    "expected_purchases_90d",
-                    "volume_at_risk_t",
-                    "tonnes_12m",
-                    "purchases_12m",
-                    "tonnes_90d",
-                    "prepaid_not_lifted_t",
-                    "rule_version",
-                    "computed_at",
-                ],
-                &w.rows,
-                None,
-                |row| {
-                    [
-                        row.client_id.into(),
-                        w.as_of.into(),
-                        row.grade.map(|g| g.code().to_owned()).into(),
-                        row.key_client.into(),
-                        i32::from(row.rfm.r).into(),
-                        i32::from(row.rfm.f).into(),
-                        i32::from(row.rfm.m).into(),
-                        row.quadrant.map(|q| q.code().to_owned()).into(),
-                        row.class.code().into(),
-                        Value::Json(Some(Box::new(to_json(&row.reasons)))),
-                        row.sentence_zh.as_str().into(),
-                        row.sentence_en.as_str().into(),
-                        row.p_alive.into(),
-                        row.expected_purchases_90d.into(),
-                        row.expected_volume_at_risk_t.into(),
-                        row.tonnes_12m.into(),
-                        i64::from(row.purchases_12m).into(),
-                        row.tonnes_90d.into(),
-                        row.prepaid_not_lifted_t.into(),
-                        w.rule_version.into(),
-                        w.computed_at.into(),
-                    ]
-                },
-            )
-            .await?;
-            txn.delete_all("unit_monthly_volume").await?;
-            txn.write(
-                "unit_monthly_volume",
-                ["org_unit_id", "month", "product", "quantity_kg"],
-                &w.unit_months,
-                None,
-                |v| {
-                    [
-                        v.org_unit_id.into(),
-                        v.month.as_str().into(),
-                        v.product.code().into(),
-                        v.quantity_kg.into(),
-                    ]
-                },
-            )
-            .await?;
-            txn.delete_all("intel_unit_counts").await?;
-            let mut counts: HashMap<CountKey, (i64, f64, f64)> = HashMap::new();
-            for row in &w.rows {
-                let entry = counts
-                    .entry((row.org_unit_id, row.class, row.grade, row.key_client))
-                    .or_default();
-                entry.0 += 1;
-                entry.1 += row.tonnes_12m;
-                entry.2 += row.prepaid_not_lifted_t;
+        let intel_row = |row: &ClientIntel| client_intel_row(w, row);
+        let saved = match &txn {
+            IntelTxn::Pg(_) if w.current => {
+                txn.execute("SELECT pg_advisory_xact_lock(hashtext('save_intel'))")
+                    .await?;
+                let pool = self.db.get_postgres_connection_pool();
+                let (saved, indexes) = tokio::try_join!(
+                    write_history(&mut txn, w),
+                    build_next(
+                        pool,
+                        "client_intel",
+                        CLIENT_INTEL_COLUMNS,
+                        &w.rows,
+                        intel_row
+                    ),
+                )?;
+                txn.swap_in("client_intel", &indexes).await?;
+                saved
             }
-            let counts: Vec<_> = counts.into_iter().collect();
-            txn.write(
-                "intel_unit_counts",
-                [
-                    "org_unit_id",
-                    "class",
-                    "grade",
-                    "key_client",
-                    "clients",
-                    "tonnes_12m",
-                    "prepaid_t",
-                ],
-                &counts,
-                None,
-                |((unit, class, grade, key), (n, tonnes, prepaid))| {
-                    [
-                        (*unit).into(),
-                        class.code().into(),
-                        grade.map(|g| g.code().to_owned()).into(),
-                        (*key).into(),
-                        (*n).into(),
-                        (*tonnes).into(),
-                        (*prepaid).into(),
-                    ]
-                },
-            )
-            .await?;
-            txn.write(
-                "intel_runs",
-                [
-                    "id",
-                    "as_of",
-                    "started_at",
-                    "elapsed_ms",
-                    "clients",
-                    "model",
-                    "rule_version",
-                ],
-                &[w],
-                None,
-                |w| {
-                    [
-                        Uuid::now_v7().into(),
-                        w.as_of.into(),
-                        w.computed_at.into(),
-                        w.elapsed_ms.into(),
-                        (w.rows.len() as i64).into(),
-                        Value::Json(Some(Box::new(w.model.clone()))),
-                        w.rule_version.into(),
-                    ]
-                },
-            )
-            .await?;
-        }
-        if w.current {
-            txn.finish_replacing("client_intel").await?;
-        }
+            _ => {
+                let saved = write_history(&mut txn, w).await?;
+                if w.current {
+                    txn.delete_all("client_intel").await?;
+                    txn.write(
+                        "client_intel",
+                        CLIENT_INTEL_COLUMNS,
+                        &w.rows,
+                        None,
+                        intel_row,
+                    )
+                    .await?;
+                }
+                saved
+            }
+        };
         txn.commit().await?;
         Ok(saved)
     }
@@ -942,31 +1057,59 @@ impl Store {
             .collect()
     }
 
-    /// One client's weekly class snapshots, oldest first (at most 105).
+    /// The week of the current figures: every row of `client_intel` is of the same run.
+    /// That week's class snapshot is `client_intel` itself (see [`write_history`]); rows of
+    /// it still in `class_snapshots` (written before that rule) are ignored.
+    async fn current_week(&self) -> Result<Option<NaiveDate>, StoreError> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT as_of FROM client_intel LIMIT 1");
+        Ok(match self.db.query_one(sql.build()).await? {
+            Some(r) => Some(week_of(r.try_get_by_index(0)?)),
+            None => None,
+        })
+    }
+
+    /// One client's weekly class snapshots, oldest first (at most 105): the archived weeks
+    /// and the current week.
     pub async fn client_class_history(
         &self,
         client_id: Uuid,
     ) -> Result<Vec<ClassSnapshot>, StoreError> {
-        let mut sql = Sql::new(self.backend());
-        sql.push(
-            "SELECT week, class, sentence_zh, sentence_en FROM class_snapshots WHERE client_id = ",
-        )
-        .bind(client_id)
-        .push(" ORDER BY week DESC LIMIT 105");
-        let rows = self.db.query_all(sql.build()).await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                let class: String = r.try_get_by_index(1)?;
-                Ok(ClassSnapshot {
-                    week: r.try_get_by_index(0)?,
-                    class: from_code(&class, "class")?,
-                    sentence_zh: r.try_get_by_index(2)?,
-                    sentence_en: r.try_get_by_index(3)?,
-                })
+        let snapshot = |r: &QueryResult, week: Option<NaiveDate>| {
+            let class: String = r.try_get_by_index(1)?;
+            Ok::<_, StoreError>(ClassSnapshot {
+                week: match week {
+                    Some(week) => week,
+                    None => r.try_get_by_index(0)?,
+                },
+                class: from_code(&class, "class")?,
+                sentence_zh: r.try_get_by_index(2)?,
+                sentence_en: r.try_get_by_index(3)?,
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        out.reverse();
+        };
+        let mut current = Sql::new(self.backend());
+        current
+            .push("SELECT as_of, class, sentence_zh, sentence_en FROM client_intel WHERE client_id = ")
+            .bind(client_id);
+        let mut out = Vec::new();
+        let mut archived = Sql::new(self.backend());
+        archived
+            .push("SELECT week, class, sentence_zh, sentence_en FROM class_snapshots WHERE client_id = ")
+            .bind(client_id);
+        if let Some(r) = self.db.query_one(current.build()).await? {
+            let week = week_of(r.try_get_by_index(0)?);
+            out.push(snapshot(&r, Some(week))?);
+            archived.push(" AND week <> ").bind(week);
+        }
+        archived
+            .push(" ORDER BY week DESC LIMIT ")
+            .bind(105 - out.len() as i64);
+        for r in self.db.query_all(archived.build()).await? {
+            out.push(snapshot(&r, None)?);
+        }
+        // Oldest first; the current week is the latest but after a run as of a past date.
+        out.sort_by_key(|snapshot| snapshot.week);
+        out.drain(..out.len().saturating_sub(105));
         Ok(out)
     }
 
@@ -1090,13 +1233,26 @@ impl Store {
             .collect()
     }
 
-    /// The snapshot weeks that exist, newest first (at most `limit`).
+    /// The snapshot weeks that exist, newest first (at most `limit`): the archived weeks and
+    /// the current week.
     pub async fn snapshot_weeks(&self, limit: u64) -> Result<Vec<NaiveDate>, StoreError> {
+        let current = self.current_week().await?;
         let mut sql = Sql::new(self.backend());
         sql.push("SELECT DISTINCT week FROM class_snapshots ORDER BY week DESC LIMIT ")
             .bind(limit as i64);
         let rows = self.db.query_all(sql.build()).await?;
-        rows.iter().map(|r| Ok(r.try_get_by_index(0)?)).collect()
+        let mut weeks = rows
+            .iter()
+            .map(|r| Ok(r.try_get_by_index(0)?))
+            .collect::<Result<Vec<NaiveDate>, StoreError>>()?;
+        if let Some(current) = current {
+            if !weeks.contains(&current) {
+                weeks.push(current);
+            }
+        }
+        weeks.sort_by_key(|week| std::cmp::Reverse(*week));
+        weeks.truncate(limit as usize);
+        Ok(weeks)
     }
 
     /// Clients of `scope` whose class differs between the snapshots of `from_week` and
@@ -1107,17 +1263,29 @@ impl Store {
         to_week: NaiveDate,
         scope: &DataScope,
     ) -> Result<Vec<TransitionCount>, StoreError> {
+        // A week is read from the current figures when it is theirs, else from the archive.
+        let current = self.current_week().await?;
+        let week_table = |week: NaiveDate| {
+            if current == Some(week) {
+                "client_intel"
+            } else {
+                "class_snapshots"
+            }
+        };
         let mut sql = Sql::new(self.backend());
-        sql.push(
-            "SELECT a.class, b.class, COUNT(*) FROM class_snapshots a \
-             JOIN class_snapshots b ON b.client_id = a.client_id AND b.week = ",
-        )
-        .bind(to_week)
-        .push(" JOIN clients c ON c.id = a.client_id WHERE a.week = ")
-        .bind(from_week)
-        .push(" AND a.class <> b.class")
-        .scope("c", scope)
-        .push(" GROUP BY a.class, b.class");
+        sql.push("SELECT a.class, b.class, COUNT(*) FROM ")
+            .push(week_table(from_week))
+            .push(" a JOIN ")
+            .push(week_table(to_week))
+            .push(" b ON b.client_id = a.client_id");
+        if current != Some(to_week) {
+            sql.push(" AND b.week = ").bind(to_week);
+        }
+        sql.push(" JOIN clients c ON c.id = a.client_id WHERE a.class <> b.class");
+        if current != Some(from_week) {
+            sql.push(" AND a.week = ").bind(from_week);
+        }
+        sql.scope("c", scope).push(" GROUP BY a.class, b.class");
         let rows = self.db.query_all(sql.build()).await?;
         let mut out = rows
             .iter()
