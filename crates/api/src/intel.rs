@@ -4,9 +4,12 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use domain::analytics::ClientIntel;
-use domain::clv_cnbd::{ChurnModel, ModelComparison};
+use domain::clv_cnbd::{
+    compare_fits, fit_bg_nbd, fit_mbg_cnbd, ChurnModel, ModelComparison, TimedSummary,
+};
+use domain::grading::ClientGrading;
 use domain::intel::{
-    finish, fit_model, summarize_client, ClientFigures, ClientSummary, IntelRules,
+    finish, fit_model, grade_all, score, summarize_client, ClientFigures, ClientSummary, IntelRules,
 };
 use std::collections::HashMap;
 use std::time::Instant;
@@ -107,6 +110,44 @@ fn model_json(fit: &ModelComparison) -> serde_json::Value {
     })
 }
 
+/// [`fit_model`] and [`finish`] on two threads: the two models are fitted at the same time
+/// (the grades beside them), then each half of the province is scored on its own thread.
+/// The figures are the same as theirs, in the same order.
+fn fit_and_finish(
+    mut summaries: Vec<ClientSummary>,
+    rules: &IntelRules,
+) -> (ModelComparison, Vec<ClientFigures>) {
+    fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+        handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+    let customers: Vec<TimedSummary> = summaries.iter().filter_map(|s| s.history).collect();
+    let (fit, mut gradings) = std::thread::scope(|scope| {
+        let bg_nbd = scope.spawn(|| fit_bg_nbd(&customers));
+        let gradings = scope.spawn(|| grade_all(&summaries, rules));
+        let mbg_cnbd = fit_mbg_cnbd(&customers);
+        (compare_fits(joined(bg_nbd), mbg_cnbd), joined(gradings))
+    });
+    let model = &fit.chosen;
+    let half = summaries.len() / 2;
+    let (back, back_gradings) = (summaries.split_off(half), gradings.split_off(half));
+    let score_all =
+        |part: Vec<ClientSummary>, gradings: Vec<ClientGrading>| -> Vec<ClientFigures> {
+            part.into_iter()
+                .zip(gradings)
+                .map(|(s, g)| score(s, g, rules, model))
+                .collect()
+        };
+    let figures = std::thread::scope(|scope| {
+        let back = scope.spawn(|| score_all(back, back_gradings));
+        let mut figures = score_all(summaries, gradings);
+        figures.extend(joined(back));
+        figures
+    });
+    (fit, figures)
+}
+
 /// Recomputes every client as of `as_of` and writes the result as the current figures (and
 /// the week's snapshot). Memory holds one client's orders at a time plus a small summary
 /// per client.
@@ -152,9 +193,7 @@ pub async fn recompute(
     summaries.extend(bought);
     let read_ms = started.elapsed().as_millis() as u64;
     let computing = Instant::now();
-    let fit = fit_model(&summaries);
-    let figures = finish(&summaries, &rules, &fit.chosen);
-    drop(summaries);
+    let (fit, figures) = fit_and_finish(summaries, &rules);
     let rows = to_rows(figures, &units, as_of, rules.version);
     let compute_ms = computing.elapsed().as_millis() as u64;
     let writing = Instant::now();
@@ -213,7 +252,7 @@ pub async fn recompute_with_history(
             })
             .collect();
         let fit = fit_model(&summaries);
-        let figures = finish(&summaries, &rules, &fit.chosen);
+        let figures = finish(summaries, &rules, &fit.chosen);
         store
             .save_intel(&IntelWrite {
                 as_of: day,

@@ -729,8 +729,11 @@ pub struct ModelComparison {
 
 /// Fits BG/NBD and MBG/CNBD-k (k in 1..=[`MAX_K`] by likelihood) and picks the lower AIC.
 pub fn compare_models(customers: &[TimedSummary]) -> ModelComparison {
-    let bg_nbd = fit_bg_nbd(customers);
-    let mbg_cnbd = fit_mbg_cnbd(customers);
+    compare_fits(fit_bg_nbd(customers), fit_mbg_cnbd(customers))
+}
+
+/// [`compare_models`] for fits already made (a caller may make them at the same time).
+pub fn compare_fits(bg_nbd: FitResult, mbg_cnbd: MbgCnbdFit) -> ModelComparison {
     let bg_nbd_aic = aic(bg_nbd.log_likelihood, 4);
     let mbg_cnbd_aic = aic(mbg_cnbd.log_likelihood, 5);
     let (chosen, chosen_log_likelihood) = if mbg_cnbd_aic < bg_nbd_aic {

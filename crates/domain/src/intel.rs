@@ -10,7 +10,9 @@
 use crate::analytics::RfmScores;
 use crate::classification::{classify, Classification, ClassificationRules, ClientClass};
 use crate::clv_cnbd::{compare_models, ChurnModel, ModelComparison, TimedSummary};
-use crate::grading::{grade_province, Grade, GradingInput, GradingRules, ValueQuadrant};
+use crate::grading::{
+    grade_province, ClientGrading, Grade, GradingInput, GradingRules, ValueQuadrant,
+};
 use crate::validation::{FieldError, ValidationErrors};
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -300,12 +302,23 @@ pub struct ClientFigures {
 /// The province-wide step: grades every client relative to the others
 /// ([`grade_province`]), then P(alive), the expected purchases over the classification
 /// window (90 days = 90/7 weeks by default) and the expected volume at risk under `model`.
-/// The output has the input's order.
+/// The output has the input's order. [`grade_all`] and [`score`] are its two halves, for a
+/// caller that scores parts of the province at once.
 pub fn finish(
-    summaries: &[ClientSummary],
+    summaries: Vec<ClientSummary>,
     rules: &IntelRules,
     model: &ChurnModel,
 ) -> Vec<ClientFigures> {
+    let gradings = grade_all(&summaries, rules);
+    summaries
+        .into_iter()
+        .zip(gradings)
+        .map(|(s, g)| score(s, g, rules, model))
+        .collect()
+}
+
+/// Every client's grade, relative to the others ([`grade_province`]), in the input's order.
+pub fn grade_all(summaries: &[ClientSummary], rules: &IntelRules) -> Vec<ClientGrading> {
     let inputs: Vec<GradingInput> = summaries
         .iter()
         .map(|s| GradingInput {
@@ -315,40 +328,45 @@ pub fn finish(
             days_since_last: s.days_since_last,
         })
         .collect();
-    let gradings = grade_province(&inputs, &rules.grading);
+    grade_province(&inputs, &rules.grading)
+}
+
+/// One client's figures: its summary and grade, with P(alive), the expected purchases over
+/// the classification window and the expected volume at risk under `model`.
+pub fn score(
+    summary: ClientSummary,
+    grading: ClientGrading,
+    rules: &IntelRules,
+    model: &ChurnModel,
+) -> ClientFigures {
     let horizon_weeks = rules.classification.window_days as f64 / 7.0;
     let finite = |value: f64| value.is_finite().then_some(value);
-    summaries
-        .iter()
-        .zip(gradings)
-        .map(|(s, g)| {
-            let (alive, expected) = match &s.history {
-                Some(history) => (
-                    finite(model.p_alive(history)),
-                    finite(model.expected_purchases(history, horizon_weeks)),
-                ),
-                None => (None, None),
-            };
-            let at_risk = expected.map_or(0.0, |e| {
-                (s.baseline_tonnes - e * s.mean_purchase_t).max(0.0)
-            });
-            ClientFigures {
-                client_id: s.client_id,
-                grade: g.grade,
-                key_client: g.key_client,
-                rfm: g.rfm,
-                quadrant: g.quadrant,
-                classification: s.classification.clone(),
-                p_alive: alive,
-                expected_purchases_90d: expected,
-                expected_volume_at_risk_t: at_risk,
-                tonnes_12m: s.tonnes_12m,
-                purchases_12m: s.purchases_12m,
-                tonnes_90d: s.tonnes_90d,
-                prepaid_not_lifted_t: s.prepaid_not_lifted_t,
-            }
-        })
-        .collect()
+    let s = summary;
+    let (alive, expected) = match &s.history {
+        Some(history) => (
+            finite(model.p_alive(history)),
+            finite(model.expected_purchases(history, horizon_weeks)),
+        ),
+        None => (None, None),
+    };
+    let at_risk = expected.map_or(0.0, |e| {
+        (s.baseline_tonnes - e * s.mean_purchase_t).max(0.0)
+    });
+    ClientFigures {
+        client_id: s.client_id,
+        grade: grading.grade,
+        key_client: grading.key_client,
+        rfm: grading.rfm,
+        quadrant: grading.quadrant,
+        classification: s.classification,
+        p_alive: alive,
+        expected_purchases_90d: expected,
+        expected_volume_at_risk_t: at_risk,
+        tonnes_12m: s.tonnes_12m,
+        purchases_12m: s.purchases_12m,
+        tonnes_90d: s.tonnes_90d,
+        prepaid_not_lifted_t: s.prepaid_not_lifted_t,
+    }
 }
 
 /// Whether a class is one the dashboard lists as losing volume (declining, at risk,
@@ -469,7 +487,7 @@ mod tests {
             a: 0.8,
             b: 2.5,
         });
-        let f = finish(std::slice::from_ref(&s), &rules, &model);
+        let f = finish(vec![s.clone()], &rules, &model);
         let f = &f[0];
         assert_eq!(f.client_id, id(7));
         assert_eq!(f.grade, Some(Grade::D));
@@ -511,7 +529,7 @@ mod tests {
         assert_eq!(s.history, None);
         assert_eq!(s.classification.class, ClientClass::Prospect);
         let model = fit_model(std::slice::from_ref(&s)).chosen;
-        let f = &finish(&[s], &rules, &model)[0];
+        let f = &finish(vec![s], &rules, &model)[0];
         assert_eq!(
             (f.grade, f.quadrant, f.p_alive, f.expected_purchases_90d),
             (None, None, None, None)
@@ -538,7 +556,7 @@ mod tests {
         summaries.push(churned);
         let fit = fit_model(&summaries);
         assert!(fit.chosen_log_likelihood.is_finite());
-        let figures = finish(&summaries, &rules, &fit.chosen);
+        let figures = finish(summaries, &rules, &fit.chosen);
         let (stable, churned) = (&figures[400], &figures[401]);
         let (alive_stable, alive_churned) = (stable.p_alive.unwrap(), churned.p_alive.unwrap());
         assert!(
@@ -572,7 +590,7 @@ mod tests {
             .map(|(client, purchases)| summarize_client(*client, purchases, 0.0, as_of(), &rules))
             .collect();
         let model = fit_model(&summaries).chosen;
-        let figures = finish(&summaries, &rules, &model);
+        let figures = finish(summaries.clone(), &rules, &model);
         let ids_in: Vec<Uuid> = clients.iter().map(|(client, _)| *client).collect();
         let ids_out: Vec<Uuid> = figures.iter().map(|f| f.client_id).collect();
         assert_eq!(ids_in, ids_out);
