@@ -224,6 +224,12 @@ enum IntelTxn {
     Pg(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// The date of the current figures: every row of `client_intel` is of the same run.
+const CURRENT_AS_OF: &str = "SELECT as_of FROM client_intel LIMIT 1";
+
+/// Removes one week from the class-snapshot archive (`$1`, see [`IntelTxn::execute_dated`]).
+const DELETE_SNAPSHOT_WEEK: &str = "DELETE FROM class_snapshots WHERE week = $1";
+
 /// The latest grade per client up to a date.
 const LATEST_GRADES: &str = "SELECT g.client_id, g.grade, g.key_client FROM grade_history g JOIN \
      (SELECT client_id, MAX(effective_date) AS d FROM grade_history WHERE effective_date <= ";
@@ -331,16 +337,15 @@ impl IntelTxn {
 
     /// The week of the current figures ([`Store::current_week`]), seen by this transaction.
     async fn current_week(&mut self) -> Result<Option<NaiveDate>, StoreError> {
-        const QUERY: &str = "SELECT as_of FROM client_intel LIMIT 1";
         let as_of: Option<NaiveDate> = match self {
             IntelTxn::Sea(txn, backend) => match txn
-                .query_one(sea_orm::Statement::from_string(*backend, QUERY))
+                .query_one(sea_orm::Statement::from_string(*backend, CURRENT_AS_OF))
                 .await?
             {
                 Some(r) => Some(r.try_get_by_index(0)?),
                 None => None,
             },
-            IntelTxn::Pg(tx) => sqlx::query_scalar(QUERY)
+            IntelTxn::Pg(tx) => sqlx::query_scalar(CURRENT_AS_OF)
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(sqlx_error)?,
@@ -782,11 +787,11 @@ async fn write_history(txn: &mut IntelTxn, w: &IntelWrite) -> Result<IntelSaved,
     // every night (at scale 100). Only when a run starts another week are the figures of the
     // one before copied into the archive, by the database, as that week's snapshot.
     let week = week_of(w.as_of);
+    txn.execute_dated(DELETE_SNAPSHOT_WEEK, week).await?;
     if w.current {
         if let Some(previous) = txn.current_week().await?.filter(|p| *p != week) {
             let started = std::time::Instant::now();
-            txn.execute_dated("DELETE FROM class_snapshots WHERE week = $1", previous)
-                .await?;
+            txn.execute_dated(DELETE_SNAPSHOT_WEEK, previous).await?;
             let week_value = match txn {
                 IntelTxn::Pg(_) => "CAST($1 AS date)",
                 IntelTxn::Sea(..) => "$1",
@@ -801,12 +806,8 @@ async fn write_history(txn: &mut IntelTxn, w: &IntelWrite) -> Result<IntelSaved,
             .await?;
             step_done("class_snapshots", "archived the previous week", started);
         }
-        txn.execute_dated("DELETE FROM class_snapshots WHERE week = $1", week)
-            .await?;
         saved.snapshot_rows = w.rows.len() as u64;
     } else {
-        txn.execute_dated("DELETE FROM class_snapshots WHERE week = $1", week)
-            .await?;
         saved.snapshot_rows = txn
             .write(
                 "class_snapshots",
@@ -1189,7 +1190,7 @@ impl Store {
     /// it still in `class_snapshots` (written before that rule) are ignored.
     async fn current_week(&self) -> Result<Option<NaiveDate>, StoreError> {
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT as_of FROM client_intel LIMIT 1");
+        sql.push(CURRENT_AS_OF);
         Ok(match self.db.query_one(sql.build()).await? {
             Some(r) => Some(week_of(r.try_get_by_index(0)?)),
             None => None,
